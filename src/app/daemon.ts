@@ -1,0 +1,129 @@
+/**
+ * The composition root: builds the component graph from a Config and owns its
+ * start and stop. Today the graph is the foundation — clock, bus, ledger,
+ * lock, log; the market, strategy and trading components plug in here.
+ *
+ * Order matters at both ends. Start: take the lock (one daemon per data dir),
+ * open the ledger (which repairs a torn tail), wire the bus into the ledger,
+ * then announce. Stop: stop entries, record the stop durably, close the
+ * ledger, release the lock.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventBus } from '../core/bus.js';
+import { type Clock, type TimerHandle, formatIst } from '../core/clock.js';
+import type { Config } from '../core/config.js';
+import type { RustroEvent } from '../core/events.js';
+import { Ledger } from '../core/ledger.js';
+import type { Logger } from '../core/log.js';
+import { acquireLock, releaseLock, type LockResult } from './lock.js';
+import { describe, severity } from './narrator.js';
+import { VERSION } from './version.js';
+
+const HEARTBEAT_MS = 30_000;
+
+export type DaemonDeps = {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  /** Extra subscriber for every event (the demo's narrative). */
+  onEvent?: (event: RustroEvent) => void;
+};
+
+export class Daemon {
+  private stopping: Promise<void> | undefined;
+  private resolveStopped!: (reason: string) => void;
+  /** Resolves with the stop reason once the daemon has fully stopped. */
+  readonly stopped: Promise<string> = new Promise((r) => (this.resolveStopped = r));
+  private failure: Error | undefined;
+  private heartbeat: TimerHandle | undefined;
+
+  private constructor(
+    readonly bus: EventBus,
+    readonly ledger: Ledger,
+    private readonly lock: LockResult,
+    private readonly deps: DaemonDeps,
+    private readonly startedAt: number,
+  ) {}
+
+  static async start(deps: DaemonDeps): Promise<Daemon> {
+    const { config, clock, log } = deps;
+    const dataDir = config.app.data_dir;
+    mkdirSync(dataDir, { recursive: true });
+    const lock = acquireLock(dataDir, formatIst(clock.now()));
+    let ledger: Ledger;
+    try {
+      ledger = await Ledger.open(join(dataDir, 'ledger'), {
+        groupCommitMs: config.ledger.group_commit_ms,
+        groupCommitEvents: config.ledger.group_commit_events,
+        onError: (err) => daemon.fail(err),
+      });
+    } catch (err) {
+      releaseLock(lock);
+      throw err;
+    }
+    const bus = new EventBus(clock);
+    const daemon = new Daemon(bus, ledger, lock, deps, clock.now());
+    bus.onUnreportable = (err, event) => log.error({ err, eventType: event.type }, 'a HandlerFailed subscriber threw');
+
+    // The ledger first, so it records every event before anyone reacts to it.
+    bus.onAny((event) => {
+      // Failures surface through the ledger's onError; swallow here so no rejection goes unhandled.
+      ledger.append(event).catch(() => {});
+    }, 'ledger');
+    bus.onAny((event) => {
+      const text = describe(event);
+      if (text !== undefined) log[severity(event)]({ event: event.type, data: event.data }, text);
+    }, 'log');
+    if (deps.onEvent !== undefined) bus.onAny(deps.onEvent, 'narrative');
+    // Liveness today; the systemd watchdog heartbeat hangs off this later.
+    daemon.heartbeat = clock.setInterval(HEARTBEAT_MS, () =>
+      log.debug({ delivered: bus.deliveredCount, lastSeq: ledger.lastSeq }, 'alive'));
+
+    if (lock.tookOverFrom !== undefined) {
+      bus.emit('LockTakenOver', { lockFile: lock.file, stalePid: lock.tookOverFrom.pid });
+    }
+    for (const r of ledger.repairs) bus.emit('LedgerRepaired', r);
+    bus.emit('DaemonStarted', {
+      mode: config.trading.enable_paper_trading ? 'paper' : 'live',
+      pid: process.pid,
+      version: VERSION,
+      dataDir,
+    });
+    return daemon;
+  }
+
+  /** The error that forced a stop, if any (a ledger that cannot write). */
+  get fatalError(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Stops once; later calls wait for the same stop. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    const { bus, ledger, deps } = this;
+    if (this.heartbeat !== undefined) deps.clock.cancel(this.heartbeat);
+    bus.emit('DaemonStopping', { reason });
+    bus.emit('DaemonStopped', { reason, uptimeMs: Math.max(0, deps.clock.now() - this.startedAt) });
+    try {
+      await ledger.close();
+    } catch (err) {
+      this.failure ??= err as Error;
+      deps.log.error({ err }, 'the ledger could not be flushed on stop');
+    } finally {
+      releaseLock(this.lock);
+      this.resolveStopped(reason);
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    this.deps.log.fatal({ err }, 'the ledger cannot write: stopping, since nothing may happen that is not recorded');
+    void this.stop(`ledger failure: ${err.message}`);
+  }
+}

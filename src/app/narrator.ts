@@ -1,0 +1,43 @@
+/**
+ * Turns events into one readable sentence each, for the log and the demo's
+ * narrative. Events not worth a line to a human return undefined (they are
+ * still in the ledger).
+ */
+import type { RustroEvent } from '../core/events.js';
+
+export function describe(event: RustroEvent): string | undefined {
+  switch (event.type) {
+    case 'DaemonStarted':
+      return `rustro ${event.data.version} started in ${event.data.mode} mode (pid ${event.data.pid}, data in ${event.data.dataDir})`;
+    case 'DaemonStopping':
+      return `stopping: ${event.data.reason} — entries stopped, flushing the ledger`;
+    case 'DaemonStopped':
+      return `stopped cleanly after ${(event.data.uptimeMs / 1000).toFixed(1)} s (${event.data.reason})`;
+    case 'LockTakenOver':
+      return `took over a stale lock ${event.data.lockFile} left by pid ${event.data.stalePid}, which is no longer running`;
+    case 'HandlerFailed':
+      return `a ${event.data.handler} handler failed on ${event.data.eventType}: ${event.data.error} (isolated; the daemon goes on)`;
+    case 'LedgerRepaired':
+      return `ledger ${event.data.file} had a damaged tail (${event.data.reason}): kept ${event.data.keptBytes} bytes, moved ${event.data.movedBytes} bytes to ${event.data.corruptFile}`;
+    case 'OrderIntentRecorded':
+      return `intent ${event.data.intentId}: ${event.data.side} ${event.data.qty} ${event.data.symbol} ${event.data.orderType} @ ${event.data.price} (${event.data.purpose}, tag ${event.data.tag})`;
+    case 'OrderFilled':
+      return `filled ${event.data.qty} @ ${event.data.price} (order ${event.data.brokerOrderId}, intent ${event.data.intentId})`;
+    case 'RiskHalted':
+      return `risk halted ${event.data.scope}: ${event.data.reason}`;
+  }
+}
+
+/** Warnings and errors stand out in the log. */
+export function severity(event: RustroEvent): 'info' | 'warn' | 'error' {
+  switch (event.type) {
+    case 'HandlerFailed':
+      return 'error';
+    case 'LedgerRepaired':
+    case 'LockTakenOver':
+    case 'RiskHalted':
+      return 'warn';
+    default:
+      return 'info';
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Time for everything in Rustro comes from a Clock (ARCHITECTURE rule 3), so a
+ * backtest or a replay decides exactly as live did. `RealClock` reads the wall
+ * clock; `SimClock` is moved by hand or by data and fires its timers in time
+ * order, ties broken by the order they were set — deterministic by design.
+ *
+ * This file is the only place in src/ allowed to read the wall clock.
+ */
+import { DateTime } from 'luxon';
+
+export const IST_ZONE = 'Asia/Kolkata';
+
+export type TimerHandle = { readonly id: number };
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Runs `fn` once at or after `atMs` (clock time). */
+  setTimer(atMs: number, fn: () => void): TimerHandle;
+  /** Runs `fn` every `everyMs` starting one period from now. */
+  setInterval(everyMs: number, fn: () => void): TimerHandle;
+  cancel(handle: TimerHandle): void;
+}
+
+export class RealClock implements Clock {
+  private nextId = 1;
+  private readonly live = new Map<number, NodeJS.Timeout>();
+
+  now(): number {
+    return Date.now();
+  }
+
+  setTimer(atMs: number, fn: () => void): TimerHandle {
+    const id = this.nextId++;
+    const t = setTimeout(() => {
+      this.live.delete(id);
+      fn();
+    }, Math.max(0, atMs - Date.now()));
+    this.live.set(id, t);
+    return { id };
+  }
+
+  setInterval(everyMs: number, fn: () => void): TimerHandle {
+    if (!(everyMs > 0)) throw new RangeError(`setInterval: period must be > 0 ms, got ${everyMs}`);
+    const id = this.nextId++;
+    this.live.set(id, setInterval(fn, everyMs));
+    return { id };
+  }
+
+  cancel(handle: TimerHandle): void {
+    const t = this.live.get(handle.id);
+    if (t !== undefined) {
+      clearTimeout(t);
+      clearInterval(t);
+      this.live.delete(handle.id);
+    }
+  }
+}
+
+type SimTimer = { id: number; at: number; every: number; fn: () => void };
+
+export class SimClock implements Clock {
+  private t: number;
+  private nextId = 1;
+  // Kept sorted by (at, id); timers are few, so insertion sort beats a heap in clarity.
+  private timers: SimTimer[] = [];
+
+  constructor(startMs: number) {
+    if (!Number.isFinite(startMs)) throw new RangeError(`SimClock: start time must be a finite epoch ms, got ${startMs}`);
+    this.t = startMs;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimer(atMs: number, fn: () => void): TimerHandle {
+    return this.insert({ id: this.nextId++, at: Math.max(atMs, this.t), every: 0, fn });
+  }
+
+  setInterval(everyMs: number, fn: () => void): TimerHandle {
+    if (!(everyMs > 0)) throw new RangeError(`setInterval: period must be > 0 ms, got ${everyMs}`);
+    return this.insert({ id: this.nextId++, at: this.t + everyMs, every: everyMs, fn });
+  }
+
+  cancel(handle: TimerHandle): void {
+    this.timers = this.timers.filter((x) => x.id !== handle.id);
+  }
+
+  /** Number of timers still pending. */
+  pending(): number {
+    return this.timers.length;
+  }
+
+  /** When the next timer fires, or undefined if none is set. */
+  nextTimerAt(): number | undefined {
+    return this.timers[0]?.at;
+  }
+
+  /**
+   * Moves time forward to `targetMs`, firing every timer due on the way in
+   * time order; during a callback `now()` reads the timer's own time. Time
+   * never goes backwards: an earlier target is an error, not a no-op, because
+   * it means the data feeding the clock is out of order.
+   */
+  advanceTo(targetMs: number): void {
+    if (targetMs < this.t) {
+      throw new RangeError(`SimClock: cannot go back from ${new Date(this.t).toISOString()} to ${new Date(targetMs).toISOString()}`);
+    }
+    for (;;) {
+      const next = this.timers[0];
+      if (next === undefined || next.at > targetMs) break;
+      this.timers.shift();
+      this.t = next.at;
+      if (next.every > 0) this.insert({ ...next, at: next.at + next.every });
+      next.fn();
+    }
+    this.t = targetMs;
+  }
+
+  advanceBy(ms: number): void {
+    this.advanceTo(this.t + ms);
+  }
+
+  private insert(timer: SimTimer): TimerHandle {
+    let i = this.timers.length;
+    while (i > 0 && this.timers[i - 1]!.at > timer.at) i--;
+    this.timers.splice(i, 0, timer);
+    return { id: timer.id };
+  }
+}
+
+/** The wall time in IST for an epoch ms. */
+export function toIst(ms: number): DateTime {
+  return DateTime.fromMillis(ms, { zone: IST_ZONE });
+}
+
+/** The IST calendar date (YYYY-MM-DD) an epoch ms falls on. */
+export function istDate(ms: number): string {
+  // Fixed +05:30 offset (India has no DST): cheaper than luxon on hot paths and exact.
+  return new Date(ms + 19_800_000).toISOString().slice(0, 10);
+}
+
+/** Epoch ms of an IST wall time, e.g. istToMillis('2024-01-02', '09:15'). */
+export function istToMillis(date: string, time = '00:00'): number {
+  const dt = DateTime.fromISO(`${date}T${time}`, { zone: IST_ZONE });
+  if (!dt.isValid) throw new RangeError(`not a valid IST date/time: ${date} ${time} (${dt.invalidExplanation ?? dt.invalidReason})`);
+  return dt.toMillis();
+}
+
+/** ISO-8601 with the +05:30 offset, for humans and logs. */
+export function formatIst(ms: number): string {
+  return toIst(ms).toISO({ suppressMilliseconds: false }) ?? String(ms);
+}
