@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { EventBus } from '../core/bus.js';
 import { type Clock, type TimerHandle, formatIst } from '../core/clock.js';
 import type { Config } from '../core/config.js';
-import type { RustroEvent } from '../core/events.js';
+import { isLedgered, type RustroEvent } from '../core/events.js';
 import { Ledger } from '../core/ledger.js';
 import type { Logger } from '../core/log.js';
 import { acquireLock, releaseLock, type LockResult } from './lock.js';
@@ -69,7 +69,7 @@ export class Daemon {
     // The ledger first, so it records every event before anyone reacts to it.
     bus.onAny((event) => {
       // Failures surface through the ledger's onError; swallow here so no rejection goes unhandled.
-      ledger.append(event).catch(() => {});
+      if (isLedgered(event.type)) ledger.append(event).catch(() => {});
     }, 'ledger');
     bus.onAny((event) => {
       const text = describe(event);

@@ -15,8 +15,16 @@ const nonEmpty = z.string().min(1);
 const finite = z.number().finite();
 const epochMs = z.number().int().nonnegative();
 
-type Entry<S extends z.ZodType> = { readonly v: number; readonly durable: boolean; readonly schema: S };
-const entry = <S extends z.ZodType>(v: number, durable: boolean, schema: S): Entry<S> => ({ v, durable, schema });
+/**
+ * `ledgered: false` marks the firehose (ticks): too many to write one line
+ * each; raw feed recording (data/ticks/) keeps them for replay instead.
+ */
+type Entry<S extends z.ZodType> = { readonly v: number; readonly durable: boolean; readonly ledgered: boolean; readonly schema: S };
+const entry = <S extends z.ZodType>(v: number, durable: boolean, schema: S, ledgered = true): Entry<S> => ({ v, durable, ledgered, schema });
+
+const exchange = z.enum(['NSE', 'NFO', 'BSE', 'BFO']);
+const depthLevel = z.object({ price: finite, qty: finite, orders: finite });
+const optionalFinite = finite.optional();
 
 export const catalogue = {
   // ── daemon lifecycle ─────────────────────────────────────────────────────
@@ -44,6 +52,85 @@ export const catalogue = {
     movedBytes: z.number().int().positive(),
     corruptFile: nonEmpty,
     reason: nonEmpty,
+  })),
+
+  // ── broker session and market-data feed ──────────────────────────────────
+  /** One market-data update (broker port `Tick`), prices in rupees. Not written to the ledger. */
+  Tick: entry(1, false, z.object({
+    token: nonEmpty,
+    exchange,
+    mode: z.enum(['ltp', 'quote', 'snap']),
+    exchTs: epochMs,
+    ltp: finite,
+    lastQty: optionalFinite,
+    avgPrice: optionalFinite,
+    volume: optionalFinite,
+    totBuyQty: optionalFinite,
+    totSellQty: optionalFinite,
+    open: optionalFinite,
+    high: optionalFinite,
+    low: optionalFinite,
+    close: optionalFinite,
+    lastTradeTs: optionalFinite,
+    oi: optionalFinite,
+    bids: z.array(depthLevel).optional(),
+    asks: z.array(depthLevel).optional(),
+    upperCircuit: optionalFinite,
+    lowerCircuit: optionalFinite,
+    high52: optionalFinite,
+    low52: optionalFinite,
+  }), false),
+  /** Logged in to the broker; the session lasts until `expiresAt` (midnight IST). No credential or token is recorded. */
+  BrokerLoggedIn: entry(1, false, z.object({ expiresAt: epochMs })),
+  BrokerSessionRefreshed: entry(1, false, z.object({ expiresAt: epochMs, reason: nonEmpty })),
+  BrokerLoggedOut: entry(1, false, z.object({ reason: nonEmpty })),
+  /** A broker request failed after its retries, or with an error that is not retried. */
+  BrokerRequestFailed: entry(1, false, z.object({
+    endpoint: nonEmpty,
+    code: z.string(),
+    message: z.string(),
+    attempts: z.number().int().positive(),
+  })),
+  FeedConnected: entry(1, false, z.object({ connection: z.number().int().nonnegative(), subscriptions: z.number().int().nonnegative() })),
+  FeedDisconnected: entry(1, false, z.object({
+    connection: z.number().int().nonnegative(),
+    reason: nonEmpty,
+    code: z.number().int().optional(),
+  })),
+  FeedReconnectScheduled: entry(1, false, z.object({
+    connection: z.number().int().nonnegative(),
+    attempt: z.number().int().positive(),
+    delayMs: z.number().int().nonnegative(),
+  })),
+  /** Connected but silent during the session: the feed resubscribes first, then reconnects. */
+  FeedMuted: entry(1, false, z.object({
+    connection: z.number().int().nonnegative(),
+    silentMs: z.number().int().nonnegative(),
+    action: z.enum(['resubscribe', 'reconnect']),
+  })),
+  /** A frame the codec refused (short, long, unknown mode, garbage); counted and dropped, never thrown. */
+  FeedFrameRejected: entry(1, false, z.object({
+    connection: z.number().int().nonnegative(),
+    reason: nonEmpty,
+    length: z.number().int().nonnegative(),
+    headHex: z.string(),
+  })),
+  /** An error reply from the feed server (E1001, E1002 …). */
+  FeedErrorReceived: entry(1, false, z.object({
+    connection: z.number().int().nonnegative(),
+    code: z.string(),
+    message: z.string(),
+  })),
+  /** An order's state as the broker reports it, from the order-status stream or order-book polling. */
+  OrderUpdated: entry(1, true, z.object({
+    orderId: nonEmpty,
+    tag: z.string().optional(),
+    state: z.enum(['pending', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
+    rawStatus: z.string(),
+    filledQty: z.number().nonnegative(),
+    avgFillPrice: z.number().nonnegative(),
+    reason: z.string().optional(),
+    source: z.enum(['stream', 'poll']),
   })),
 
   // ── the money path (write-ahead: durable) ────────────────────────────────
@@ -110,6 +197,11 @@ export function parsePayload<T extends EventType>(type: T, data: unknown): { ok:
 
 export function isDurable(type: EventType): boolean {
   return catalogue[type].durable;
+}
+
+/** Whether the ledger writes this event type down (everything but the tick firehose). */
+export function isLedgered(type: EventType): boolean {
+  return catalogue[type].ledgered;
 }
 
 export function currentVersion(type: EventType): number {
