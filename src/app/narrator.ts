@@ -3,6 +3,7 @@
  * narrative. Events not worth a line to a human return undefined (they are
  * still in the ledger).
  */
+import { formatIst } from '../core/clock.js';
 import type { RustroEvent } from '../core/events.js';
 
 export function describe(event: RustroEvent): string | undefined {
@@ -19,6 +20,30 @@ export function describe(event: RustroEvent): string | undefined {
       return `a ${event.data.handler} handler failed on ${event.data.eventType}: ${event.data.error} (isolated; the daemon goes on)`;
     case 'LedgerRepaired':
       return `ledger ${event.data.file} had a damaged tail (${event.data.reason}): kept ${event.data.keptBytes} bytes, moved ${event.data.movedBytes} bytes to ${event.data.corruptFile}`;
+    case 'Tick':
+      return undefined;
+    case 'BrokerLoggedIn':
+      return `logged in to the broker; the session lasts until ${formatIst(event.data.expiresAt).slice(0, 16).replace('T', ' ')} IST`;
+    case 'BrokerSessionRefreshed':
+      return `broker session refreshed (${event.data.reason})`;
+    case 'BrokerLoggedOut':
+      return `logged out of the broker (${event.data.reason})`;
+    case 'BrokerRequestFailed':
+      return `broker ${event.data.endpoint} failed after ${event.data.attempts} attempt(s): ${event.data.code} ${event.data.message}`;
+    case 'FeedConnected':
+      return `market feed connected (connection ${event.data.connection}, ${event.data.subscriptions} subscriptions)`;
+    case 'FeedDisconnected':
+      return `market feed disconnected (connection ${event.data.connection}): ${event.data.reason}`;
+    case 'FeedReconnectScheduled':
+      return `market feed reconnecting in ${(event.data.delayMs / 1000).toFixed(1)} s (attempt ${event.data.attempt})`;
+    case 'FeedMuted':
+      return `market feed silent for ${(event.data.silentMs / 1000).toFixed(0)} s during the session: ${event.data.action}`;
+    case 'FeedFrameRejected':
+      return `dropped a bad feed frame (${event.data.length} bytes): ${event.data.reason}`;
+    case 'FeedErrorReceived':
+      return `feed server error ${event.data.code}: ${event.data.message}`;
+    case 'OrderUpdated':
+      return `order ${event.data.orderId}${event.data.tag === undefined ? '' : ` (${event.data.tag})`} ${event.data.state.replace('_', ' ')}: ${event.data.filledQty} filled @ ${event.data.avgFillPrice}${event.data.reason === undefined ? '' : ` — ${event.data.reason}`}`;
     case 'OrderIntentRecorded':
       return `intent ${event.data.intentId}: ${event.data.side} ${event.data.qty} ${event.data.symbol} ${event.data.orderType} @ ${event.data.price} (${event.data.purpose}, tag ${event.data.tag})`;
     case 'OrderFilled':
@@ -32,7 +57,12 @@ export function describe(event: RustroEvent): string | undefined {
 export function severity(event: RustroEvent): 'info' | 'warn' | 'error' {
   switch (event.type) {
     case 'HandlerFailed':
+    case 'BrokerRequestFailed':
       return 'error';
+    case 'FeedDisconnected':
+    case 'FeedMuted':
+    case 'FeedFrameRejected':
+    case 'FeedErrorReceived':
     case 'LedgerRepaired':
     case 'LockTakenOver':
     case 'RiskHalted':

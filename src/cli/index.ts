@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.js')).default,
   config: async () => (await import('./config.js')).default,
   ledger: async () => (await import('./ledger.js')).default,
+  feed: async () => (await import('./feed.js')).default,
 };
 
 export async function runCli(argv: string[], io: Io = stdio): Promise<number> {
