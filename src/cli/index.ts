@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   config: async () => (await import('./config.js')).default,
   ledger: async () => (await import('./ledger.js')).default,
   feed: async () => (await import('./feed.js')).default,
+  sim: async () => (await import('./sim.js')).default,
 };
 
 export async function runCli(argv: string[], io: Io = stdio): Promise<number> {

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeSimCommand } from '../../../src/cli/sim.js';
+import { UsageError } from '../../../src/cli/command.js';
+import { FakeMarket } from './support/fake-market.js';
+import { type Sim, startFake } from './support/client.js';
+
+let s: Sim | undefined;
+afterEach(async () => {
+  await s?.sim.close();
+  s = undefined;
+});
+
+describe('clock driver', () => {
+  it('keeps sim time inside the session: a start before the open waits at 09:15', async () => {
+    s = await startFake({ start: '08:00' });
+    expect(s.sim.state().simTimeIst).toBe('2024-01-02T09:15:00.000+05:30');
+    await s.sim.advanceTo(s.market.closeMs + 3_600_000);
+    expect(s.sim.state()).toMatchObject({ simTime: s.market.closeMs, sessionOver: true });
+  });
+
+  it('runs X× real time at speed X, and stops at the close at max', async () => {
+    s = await startFake({ speed: 600 });
+    const t0 = s.sim.now();
+    const w0 = performance.now();
+    await new Promise((r) => setTimeout(r, 200));
+    const simElapsed = s.sim.now() - t0;
+    const wallElapsed = performance.now() - w0;
+    expect(simElapsed).toBeGreaterThan(wallElapsed * 600 * 0.6);
+    expect(simElapsed).toBeLessThan(wallElapsed * 600 * 1.2);
+    s.sim.setSpeed(0);
+    const paused = s.sim.now();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.sim.now()).toBe(paused);
+    s.sim.setSpeed('max');
+    while (!s.sim.state().sessionOver) await new Promise((r) => setTimeout(r, 5));
+    expect(s.sim.now()).toBe(s.market.closeMs);
+  });
+});
+
+describe('rustro sim', () => {
+  it('prints its URLs and the demo credentials, and stops cleanly', async () => {
+    const out: string[] = [];
+    const cmd = makeSimCommand(({ seed }) => {
+      expect(seed).toBe(5);
+      return new FakeMarket();
+    }, async () => 'test');
+    const code = await cmd.main(['--port', '0', '--speed', '0', '--time', '10:30', '--seed', '5', '--fault', 'ack-delay=10'], { out: (l) => out.push(l), err: () => {} });
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/sim time 10:30:00 IST/);
+    expect(text).toMatch(/REST base\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(text).toMatch(/ws:\/\/127\.0\.0\.1:\d+\/smart-stream/);
+    expect(text).toMatch(/ws:\/\/127\.0\.0\.1:\d+\/smart-order-update/);
+    expect(text).toMatch(/OpenAPIScripMaster\.json/);
+    expect(text).toMatch(/client code\s+SIM1001/);
+    expect(text).toMatch(/PIN\s+1234/);
+    expect(text).toMatch(/TOTP secret\s+JBSWY3DPEHPK3PXP/);
+    expect(text).toMatch(/"ackDelayMs":10/);
+  });
+
+  it('refuses bad flags with a UsageError', async () => {
+    const cmd = makeSimCommand(() => new FakeMarket(), async () => 'test');
+    const io = { out: () => {}, err: () => {} };
+    await expect(cmd.main(['--speed', 'fast'], io)).rejects.toBeInstanceOf(UsageError);
+    await expect(cmd.main(['--fault', 'bogus'], io)).rejects.toBeInstanceOf(UsageError);
+    await expect(cmd.main(['--date', '2024/01/02'], io)).rejects.toBeInstanceOf(UsageError);
+  });
+});
