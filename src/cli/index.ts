@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   ledger: async () => (await import('./ledger.js')).default,
   feed: async () => (await import('./feed.js')).default,
   sim: async () => (await import('./sim.js')).default,
+  instruments: async () => (await import('./instruments.js')).default,
 };
 
 export async function runCli(argv: string[], io: Io = stdio): Promise<number> {

@@ -1,0 +1,195 @@
+/**
+ * `SmartApiBroker`: the broker port over Angel One SmartAPI, composed of the
+ * REST client, the session, the rate limiter, orders, market data, the
+ * instrument master and the order-update stream. The tick stream is built
+ * elsewhere (the feed) and passed in, either ready-made or as a factory that
+ * receives the live feed credentials.
+ */
+import type {
+  Broker,
+  BrokerSession,
+  Candle,
+  CandleRequest,
+  Funds,
+  Instrument,
+  InstrumentRef,
+  Order,
+  OrderAck,
+  OrderModification,
+  OrderRequest,
+  Position,
+  Quote,
+  QuoteMode,
+  TickStream,
+  Trade,
+} from '../broker.js';
+import type { EventBus } from '../../core/bus.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import type { Secret, Secrets } from '../../core/secrets.js';
+import { SmartApiAuth, type AuthConfig } from './auth.js';
+import { InstrumentIndex } from './instrument-index.js';
+import { loadInstruments, type MasterConfig, type MasterStats } from './instruments.js';
+import { RateLimiter, resolveLimits, type LimitGroup, type RateLimits, type WindowCaps } from './limits.js';
+import { SmartApiMarketData } from './market-data.js';
+import { OrderUpdates, type OrderUpdatesConfig } from './order-updates.js';
+import { SmartApiOrders, type OrdersConfig, type PlaceResult } from './orders.js';
+import { SmartApiRest, defaultRestConfig, type RestConfig } from './rest.js';
+
+/** What the market-data feed needs to connect; values are read at connect time (they change on refresh). */
+export type FeedCredentials = {
+  apiKey: Secret;
+  clientCode: Secret;
+  jwt(): Secret | undefined;
+  feedToken(): Secret | undefined;
+};
+
+export type SmartApiBrokerOptions = {
+  secrets: Secrets;
+  clock: Clock;
+  bus: EventBus;
+  log?: Logger;
+  /** `<data_dir>`; the instrument cache lives in `<data_dir>/instruments/`. */
+  dataDir: string;
+  ticks: TickStream | ((creds: FeedCredentials) => TickStream);
+  rest?: Partial<RestConfig>;
+  limits?: { groups?: Partial<Record<LimitGroup, WindowCaps>>; windowMs?: Partial<RateLimits['windowMs']>; marginMs?: number };
+  auth?: Partial<AuthConfig>;
+  orders?: Partial<OrdersConfig>;
+  master?: Partial<MasterConfig>;
+  orderUpdates?: Partial<OrderUpdatesConfig>;
+};
+
+export class SmartApiBroker implements Broker {
+  readonly ticks: TickStream;
+  readonly rest: SmartApiRest;
+  readonly auth: SmartApiAuth;
+  readonly limiter: RateLimiter;
+  readonly orderUpdates: OrderUpdates;
+  private readonly orders: SmartApiOrders;
+  private readonly market: SmartApiMarketData;
+  private index: InstrumentIndex | undefined;
+  private masterStats: MasterStats | undefined;
+
+  constructor(private readonly opts: SmartApiBrokerOptions) {
+    const { secrets, clock, bus, log } = opts;
+    this.limiter = new RateLimiter(resolveLimits(opts.limits), clock);
+    this.rest = new SmartApiRest(defaultRestConfig(opts.rest), secrets.apiKey, this.limiter, clock, log, bus);
+    this.auth = new SmartApiAuth(this.rest, secrets, clock, bus, log, opts.auth);
+    this.orders = new SmartApiOrders(this.rest, clock, log, opts.orders);
+    this.orders.tokenOf = (symbol, exchange) => this.index?.bySymbolOn(exchange, symbol)?.token;
+    this.market = new SmartApiMarketData(this.rest);
+    const feedCreds: FeedCredentials = {
+      apiKey: secrets.apiKey,
+      clientCode: secrets.clientCode,
+      jwt: () => this.auth.jwt,
+      feedToken: () => this.auth.feedToken,
+    };
+    this.ticks = typeof opts.ticks === 'function' ? opts.ticks(feedCreds) : opts.ticks;
+    this.orderUpdates = new OrderUpdates(
+      { ...feedCreds, renew: (reason) => this.auth.renew(this.auth.current()?.generation ?? 0, reason) },
+      () => this.orders.orderBook(),
+      bus,
+      clock,
+      log,
+      opts.orderUpdates,
+    );
+  }
+
+  login(): Promise<BrokerSession> {
+    return this.auth.login();
+  }
+
+  refresh(): Promise<BrokerSession> {
+    return this.auth.refresh('requested');
+  }
+
+  /** Stops the order-update stream, logs out at the broker and stops the limiters. */
+  async logout(): Promise<void> {
+    await this.orderUpdates.stop();
+    await this.auth.logout('shutdown');
+  }
+
+  /** Everything off: stream, session, limiter queues. */
+  async close(): Promise<void> {
+    await this.logout();
+    await this.limiter.stop();
+  }
+
+  /** The next pre-open login time (IST, configurable) after now: the daemon schedules it. */
+  nextLoginAt(): number {
+    return this.auth.nextLoginAt();
+  }
+
+  get expiresAt(): number | undefined {
+    return this.auth.expiresAt;
+  }
+
+  funds(): Promise<Funds> {
+    return this.market.funds();
+  }
+
+  /** Places an order; an unknown outcome is resolved by tag (see `PlaceResult.resolution`). */
+  placeOrder(req: OrderRequest): Promise<PlaceResult> {
+    return this.orders.place(req);
+  }
+
+  modifyOrder(orderId: string, change: OrderModification): Promise<OrderAck> {
+    return this.orders.modify(orderId, change);
+  }
+
+  cancelOrder(orderId: string): Promise<void> {
+    return this.orders.cancel(orderId);
+  }
+
+  orderBook(): Promise<Order[]> {
+    return this.orders.orderBook();
+  }
+
+  tradeBook(): Promise<Trade[]> {
+    return this.orders.tradeBook();
+  }
+
+  orderStatus(orderId: string): Promise<Order | undefined> {
+    return this.orders.orderStatus(orderId);
+  }
+
+  findOrderByTag(tag: string): Promise<Order | undefined> {
+    return this.orders.findByTag(tag);
+  }
+
+  positions(): Promise<Position[]> {
+    return this.market.positions();
+  }
+
+  quotes(refs: InstrumentRef[], mode: QuoteMode): Promise<Quote[]> {
+    return this.market.quotes(refs, mode);
+  }
+
+  candles(req: CandleRequest): Promise<Candle[]> {
+    return this.market.candles(req);
+  }
+
+  /** Today's instruments (cached per IST day); builds the index as a side effect. */
+  async instruments(): Promise<Instrument[]> {
+    const loaded = await loadInstruments({
+      dataDir: this.opts.dataDir,
+      clock: this.opts.clock,
+      ...(this.opts.master !== undefined ? { master: this.opts.master } : {}),
+      ...(this.opts.log !== undefined ? { log: this.opts.log } : {}),
+    });
+    this.index = new InstrumentIndex(loaded.instruments);
+    this.masterStats = loaded.stats;
+    return loaded.instruments;
+  }
+
+  /** The index over the last `instruments()` load, if any. */
+  get instrumentIndex(): InstrumentIndex | undefined {
+    return this.index;
+  }
+
+  /** Row counts of the last download (undefined when the day's cache was used). */
+  get instrumentStats(): MasterStats | undefined {
+    return this.masterStats;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The SmartAPI session (protocol notes §3): login with client code + PIN +
+ * TOTP, token refresh, logout, and the day boundary — a session ends at
+ * midnight IST, so the daemon logs in again every trading day before the
+ * open (`nextLoginAt`).
+ *
+ * Tokens live here only, wrapped in `Secret`s; events carry `expiresAt` and a
+ * reason, nothing else.
+ */
+import { createGuardrails, generateSync } from 'otplib';
+import { z } from 'zod';
+import type { BrokerSession } from '../broker.js';
+import type { EventBus } from '../../core/bus.js';
+import { istDate, istToMillis, type Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import { Secret, type Secrets } from '../../core/secrets.js';
+import { SmartApiError } from './errors.js';
+import type { SessionPort, SmartApiRest } from './rest.js';
+import { sessionTokens } from './schemas.js';
+
+export type AuthConfig = {
+  /** IST wall time of the daily login before the open, HH:mm. */
+  preOpenLogin: string;
+  /** TOTP step in seconds (RFC 6238 default 30). */
+  totpPeriodS: number;
+};
+
+export const DEFAULT_AUTH: AuthConfig = { preOpenLogin: '08:45', totpPeriodS: 30 };
+
+// otplib 13 refuses secrets under 16 bytes by default; authenticator secrets
+// handed out by brokers can be shorter (10 bytes = 16 base32 chars is common).
+const GUARDRAILS = createGuardrails({ MIN_SECRET_BYTES: 1 });
+
+/** The 6-digit TOTP (SHA-1, RFC 6238) of a base32 secret at `epochMs`. */
+export function totpCode(secretBase32: string, epochMs: number, periodS = 30): string {
+  return generateSync({
+    secret: secretBase32.replace(/\s+/g, '').replace(/=+$/, '').toUpperCase(),
+    epoch: Math.floor(epochMs / 1000),
+    period: periodS,
+    digits: 6,
+    algorithm: 'sha1',
+    guardrails: GUARDRAILS,
+  });
+}
+
+/** When a session started at `ms` ends: the next midnight IST (§3). */
+export function sessionExpiry(ms: number): number {
+  return istToMillis(istDate(ms)) + 86_400_000; // India has no DST
+}
+
+/** The next IST `at` (HH:mm) strictly after `nowMs`: when the daemon should log in for the coming session. */
+export function nextLoginAt(nowMs: number, at = DEFAULT_AUTH.preOpenLogin): number {
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(at)) throw new RangeError(`login time must be HH:mm (IST), got '${at}'`);
+  const today = istToMillis(istDate(nowMs), at);
+  return today > nowMs ? today : istToMillis(istDate(nowMs + 86_400_000), at);
+}
+
+const refreshedTokens = sessionTokens.extend({ feedToken: sessionTokens.shape.feedToken.optional() });
+
+type Tokens = { jwt: Secret; refresh: Secret; feed: Secret };
+
+export class SmartApiAuth implements SessionPort {
+  private tokens: Tokens | undefined;
+  private generation = 0;
+  private info: BrokerSession | undefined;
+  private renewing: Promise<void> | undefined;
+  private readonly config: AuthConfig;
+
+  constructor(
+    private readonly rest: SmartApiRest,
+    private readonly secrets: Secrets,
+    private readonly clock: Clock,
+    private readonly bus?: EventBus,
+    private readonly log?: Logger,
+    config: Partial<AuthConfig> = {},
+  ) {
+    this.config = { ...DEFAULT_AUTH, ...config };
+    rest.attachSession(this);
+    rest.scrubber.add(() => [secrets.clientCode.reveal(), secrets.pin.reveal(), secrets.totpSecret.reveal(), this.tokens?.jwt.reveal(), this.tokens?.refresh.reveal(), this.tokens?.feed.reveal()]);
+  }
+
+  /** The live session, or undefined when logged out. */
+  get session(): BrokerSession | undefined {
+    return this.info;
+  }
+
+  /** When the current session ends (midnight IST), or undefined when logged out. */
+  get expiresAt(): number | undefined {
+    return this.info?.expiresAt;
+  }
+
+  /** The next pre-open login time after now (configurable, default 08:45 IST). */
+  nextLoginAt(nowMs = this.clock.now()): number {
+    return nextLoginAt(nowMs, this.config.preOpenLogin);
+  }
+
+  /** Tokens for the WebSocket clients; Secrets, revealed only by the socket code. */
+  get jwt(): Secret | undefined {
+    return this.tokens?.jwt;
+  }
+
+  get feedToken(): Secret | undefined {
+    return this.tokens?.feed;
+  }
+
+  current(): { jwt: Secret; generation: number } | undefined {
+    return this.tokens === undefined ? undefined : { jwt: this.tokens.jwt, generation: this.generation };
+  }
+
+  async login(): Promise<BrokerSession> {
+    const now = this.clock.now();
+    const data = await this.rest.call('login', sessionTokens, {
+      body: {
+        clientcode: this.secrets.clientCode.reveal(),
+        password: this.secrets.pin.reveal(),
+        totp: totpCode(this.secrets.totpSecret.reveal(), now, this.config.totpPeriodS),
+      },
+    });
+    this.install(data.jwtToken, data.refreshToken, data.feedToken);
+    const at = this.clock.now();
+    this.info = { clientCode: this.secrets.clientCode.reveal(), loggedInAt: at, expiresAt: sessionExpiry(at) };
+    this.log?.info({ expiresAt: this.info.expiresAt }, 'logged in to SmartAPI');
+    this.bus?.emit('BrokerLoggedIn', { expiresAt: this.info.expiresAt });
+    return this.info;
+  }
+
+  /** generateTokens with the refresh token; falls back to a full login when the broker refuses it. */
+  async refresh(reason = 'requested'): Promise<BrokerSession> {
+    if (this.tokens === undefined) return this.login();
+    try {
+      const data = await this.rest.call('generateTokens', refreshedTokens, {
+        body: { refreshToken: this.tokens.refresh.reveal() },
+        noSessionRetry: true,
+      });
+      this.install(data.jwtToken, data.refreshToken, data.feedToken ?? this.tokens.feed.reveal());
+    } catch (err) {
+      if (!(err instanceof SmartApiError)) throw err;
+      this.log?.warn({ code: err.code, kind: err.kind }, 'token refresh refused; logging in again');
+      return this.login();
+    }
+    const at = this.clock.now();
+    this.info = { clientCode: this.secrets.clientCode.reveal(), loggedInAt: this.info?.loggedInAt ?? at, expiresAt: sessionExpiry(at) };
+    this.log?.info({ reason, expiresAt: this.info.expiresAt }, 'SmartAPI session refreshed');
+    this.bus?.emit('BrokerSessionRefreshed', { expiresAt: this.info.expiresAt, reason });
+    return this.info;
+  }
+
+  async renew(staleGeneration: number, reason: string): Promise<void> {
+    if (this.generation > staleGeneration) return; // someone else renewed already
+    this.renewing ??= this.refresh(reason)
+      .then(() => undefined)
+      .finally(() => {
+        this.renewing = undefined;
+      });
+    return this.renewing;
+  }
+
+  /** Ends the session at the broker (best effort) and forgets the tokens. */
+  async logout(reason = 'shutdown'): Promise<void> {
+    if (this.tokens === undefined) return;
+    try {
+      await this.rest.call('logout', z.unknown(), { body: { clientcode: this.secrets.clientCode.reveal() }, noSessionRetry: true });
+    } catch (err) {
+      if (!(err instanceof SmartApiError)) throw err;
+      this.log?.warn({ code: err.code, kind: err.kind }, 'logout failed at the broker; tokens forgotten anyway');
+    } finally {
+      this.tokens = undefined;
+      this.info = undefined;
+      this.generation++;
+    }
+    this.bus?.emit('BrokerLoggedOut', { reason });
+  }
+
+  private install(jwt: string, refresh: string, feed: string): void {
+    this.tokens = { jwt: new Secret(jwt, 'smartapi session'), refresh: new Secret(refresh, 'smartapi session'), feed: new Secret(feed, 'smartapi session') };
+    this.generation++;
+  }
+}
