@@ -104,13 +104,17 @@ describe('RateLimiter on a SimClock with the real defaults', () => {
     const clock = new SimClock(0);
     const lim = new RateLimiter(DEFAULT_LIMITS, clock);
     const order: string[] = [];
-    for (let i = 0; i < 20; i++) void lim.schedule('orders', async () => void order.push('o'));
+    const orders = Array.from({ length: 20 }, () => lim.schedule('orders', async () => void order.push('o')));
     void lim.schedule('orderBook', async () => void order.push('book'));
     await settle(() => order.length);
     expect(order.filter((x) => x === 'o')).toHaveLength(9);
     expect(order).toContain('book');
     expect(lim.queued('orders')).toBe(11);
     await lim.stop();
+    // Stopping drops what still waits, loudly: those 11 requests were never sent.
+    const outcomes = await Promise.allSettled(orders);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(11);
+    expect(String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/rate limiter stopped/);
   });
 });
 
