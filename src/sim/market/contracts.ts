@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type TradingCalendar, addDays, parseCsvRecords, weekday } from './calendar.js';
+import { type TradingCalendar, addDays, parseCsvRecords, weekday } from '../../market/calendar.js';
 
 export type Underlying = 'NIFTY' | 'BANKNIFTY';
 

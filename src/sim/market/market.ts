@@ -24,7 +24,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { istToMillis } from '../../core/clock.js';
 import { type BarSeries, type DailyRow, findRepoPath, loadDailyBars, loadMinuteBars } from './bars.js';
-import { TradingCalendar, weekday } from './calendar.js';
+import { TradingCalendar, weekday } from '../../market/calendar.js';
 import { FnoSpecs, INDICES, type IndexInfo, type Underlying, VIX_INFO, listedExpiries, optionSymbol, optionToken, strikesAround } from './contracts.js';
 import { BsFixed, OPTION_TICK, bidAsk, bookAround, ltpOf, moneyness, roundTick, smileIv, yearsToExpiry } from './options.js';
 import { hash4, hashString, hashUnit } from './rng.js';

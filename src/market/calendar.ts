@@ -1,11 +1,20 @@
 /**
- * The exchange calendar the simulator needs to place expiries: NSE/BSE
- * trading holidays and special sessions (config/calendar/*.csv, copied from
- * the shared data with their sources). Dates are IST calendar dates
- * (YYYY-MM-DD) and all arithmetic is on plain dates, no time zones.
+ * The NSE/BSE calendar: trading holidays and special sessions
+ * (config/calendar/*.csv, with their sources), used by the daemon to know
+ * when the session is open and by the simulator to place expiries. Dates are
+ * IST calendar dates (YYYY-MM-DD) and date arithmetic is on plain dates.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { istDate, istToMillis } from '../core/clock.js';
+
+/** The repo's config/calendar, found from this module (src/market or dist/market). */
+export const DEFAULT_CALENDAR_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../config/calendar');
+
+/** The normal NSE/BSE session, IST. */
+export const SESSION_OPEN_IST = '09:15';
+export const SESSION_CLOSE_IST = '15:30';
 
 const DAY_MS = 86_400_000;
 
@@ -79,6 +88,16 @@ export class TradingCalendar {
   /** Any day with a full live session (regular days plus weekend special sessions). */
   isTradingDay(date: string): boolean {
     return this.isRegularTradingDay(date) || this.weekendSessions.has(date);
+  }
+
+  /**
+   * Whether the market is in session at `ms`: a trading day between 09:15
+   * and 15:30 IST. Short special sessions (Muhurat, DR drills) are not
+   * modelled yet: on those days this reads the normal hours.
+   */
+  isSessionOpen(ms: number): boolean {
+    const day = istDate(ms);
+    return this.isTradingDay(day) && ms >= istToMillis(day, SESSION_OPEN_IST) && ms < istToMillis(day, SESSION_CLOSE_IST);
   }
 
   /**
