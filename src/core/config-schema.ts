@@ -22,6 +22,25 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 
 const bool = () => z.boolean({ error: 'true or false' });
 
+function url(protocols: string[]) {
+  const error = `a URL (${protocols.map((p) => p.replace(':', '://')).join(' or ')}…)`;
+  return z.string({ error }).refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, { error });
+}
+
+/** Requests per [second, minute, hour]; 0 = no cap in that window. */
+function caps(dflt: [number, number, number]) {
+  const error = 'a list of three integers [per second, per minute, per hour] (0 = no cap)';
+  return z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)], { error })
+    .refine((c) => c[0] > 0 || c[1] > 0 || c[2] > 0, { error: 'at least one window capped (all three are 0)' })
+    .default(dflt);
+}
+
 /** A TOML table whose keys all have defaults (so a missing table is `{}`, filled in); unknown keys are errors. */
 function table<S extends z.core.$ZodLooseShape>(shape: S) {
   // `{}` is a valid input because every key has a default; TS cannot see that through the generic.
@@ -50,7 +69,49 @@ export const configSchema = z.strictObject(
     broker: table({
       /** "" = no secrets file; relative → against the config file's dir. */
       secrets_file: z.string({ error: 'a file path (string), or "" for none' }).default(''),
+      api_base_url: url(['http:', 'https:']).default('https://apiconnect.angelone.in'),
+      instrument_master_url: url(['http:', 'https:']).default('https://margincalculator.angelone.in/OpenAPI_File/files/OpenAPIScripMaster.json'),
+      feed_url: url(['ws:', 'wss:']).default('wss://smartapisocket.angelone.in/smart-stream'),
+      order_updates_url: url(['ws:', 'wss:']).default('wss://tns.angelone.in/smart-order-update'),
+      http_timeout_ms: intIn(500, 60_000, 'milliseconds').default(7000),
+      /** UNCERTAIN in the protocol: the market-data socket's Authorization as the raw JWT or `Bearer <jwt>`. */
+      feed_authorization: oneOf(['raw', 'bearer'] as const).default('raw'),
+      /** The session dies at midnight IST: log in afresh every trading morning at this time. */
+      daily_login_ist: z.string({ error: 'a time HH:MM (IST)' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'a time HH:MM (IST), e.g. "08:45"' }).default('08:45'),
     }),
+    rate_limits: table({
+      orders: caps([9, 500, 1000]),
+      candles: caps([3, 180, 5000]),
+      order_book: caps([1, 0, 0]),
+      trade_book: caps([1, 0, 0]),
+      positions: caps([1, 0, 0]),
+      /** UNCERTAIN: the docs table says 10/s, the market-data page 1/s; 1/s is the safe reading. */
+      quote: caps([1, 0, 0]),
+    }),
+    feed: table({
+      ws_ping_interval_sec: intIn(1, 120, 'seconds').default(10),
+      ws_pong_timeout_sec: intIn(1, 120, 'seconds').default(5),
+      ws_reconnect_backoff_sec: z.array(intIn(0, 600, 'seconds'), { error: 'a list of seconds, e.g. [1, 2, 4, 8, 16]' })
+        .min(1, { error: 'a non-empty list of seconds' }).default([1, 2, 4, 8, 16]),
+      ws_max_reconnects_per_minute: intIn(1, 60, 'reconnects').default(5),
+      feed_mute_sec: intIn(5, 600, 'seconds').default(30),
+      mode: oneOf(['ltp', 'quote', 'snap'] as const).default('quote'),
+      record_frames: bool().default(false),
+    }),
+    watchlist: z.array(
+      z.strictObject({
+        label: z.string({ error: 'a label (string)' }).min(1, { error: 'a non-empty label' }),
+        exchange: oneOf(['NSE', 'NFO', 'BSE', 'BFO'] as const),
+        token: z.string({ error: 'an instrument token (string of digits)' }).regex(/^\d{1,20}$/, { error: 'an instrument token (string of digits)' }),
+        active: bool().default(true),
+      }, { error: 'a table with label, exchange, token, active' }),
+      { error: 'an array of [[watchlist]] tables' },
+    ).default([
+      { label: 'NIFTY 50', exchange: 'NSE', token: '99926000', active: true },
+      { label: 'NIFTY BANK', exchange: 'NSE', token: '99926009', active: true },
+      { label: 'SENSEX', exchange: 'BSE', token: '99919000', active: true },
+      { label: 'INDIA VIX', exchange: 'NSE', token: '99926017', active: true },
+    ]),
   },
   { error: 'a table' },
 );

@@ -52,7 +52,32 @@ describe('parseConfig', () => {
       app: { data_dir: '/etc/rustro/data', log_level: 'info', log_format: 'auto', shutdown_timeout_sec: 20 },
       trading: { enable_paper_trading: true },
       ledger: { group_commit_ms: 5, group_commit_events: 1000 },
-      broker: { secrets_file: '' },
+      broker: {
+        secrets_file: '',
+        api_base_url: 'https://apiconnect.angelone.in',
+        instrument_master_url: 'https://margincalculator.angelone.in/OpenAPI_File/files/OpenAPIScripMaster.json',
+        feed_url: 'wss://smartapisocket.angelone.in/smart-stream',
+        order_updates_url: 'wss://tns.angelone.in/smart-order-update',
+        http_timeout_ms: 7000,
+        feed_authorization: 'raw',
+        daily_login_ist: '08:45',
+      },
+      rate_limits: { orders: [9, 500, 1000], candles: [3, 180, 5000], order_book: [1, 0, 0], trade_book: [1, 0, 0], positions: [1, 0, 0], quote: [1, 0, 0] },
+      feed: {
+        ws_ping_interval_sec: 10,
+        ws_pong_timeout_sec: 5,
+        ws_reconnect_backoff_sec: [1, 2, 4, 8, 16],
+        ws_max_reconnects_per_minute: 5,
+        feed_mute_sec: 30,
+        mode: 'quote',
+        record_frames: false,
+      },
+      watchlist: [
+        { label: 'NIFTY 50', exchange: 'NSE', token: '99926000', active: true },
+        { label: 'NIFTY BANK', exchange: 'NSE', token: '99926009', active: true },
+        { label: 'SENSEX', exchange: 'BSE', token: '99919000', active: true },
+        { label: 'INDIA VIX', exchange: 'NSE', token: '99926017', active: true },
+      ],
     });
   });
 
@@ -62,7 +87,27 @@ describe('parseConfig', () => {
       app: { data_dir: '/srv/rustro/var/rustro', log_level: 'debug', log_format: 'json', shutdown_timeout_sec: 45 },
       trading: { enable_paper_trading: false },
       ledger: { group_commit_ms: 20, group_commit_events: 500 },
-      broker: { secrets_file: '/srv/rustro/etc/secrets.toml' },
+      broker: {
+        secrets_file: '/srv/rustro/etc/secrets.toml',
+        api_base_url: 'http://127.0.0.1:7878',
+        instrument_master_url: 'http://127.0.0.1:7878/OpenAPI_File/files/OpenAPIScripMaster.json',
+        feed_url: 'ws://127.0.0.1:7878/smart-stream',
+        order_updates_url: 'ws://127.0.0.1:7878/smart-order-update',
+        http_timeout_ms: 3000,
+        feed_authorization: 'bearer',
+        daily_login_ist: '08:30',
+      },
+      rate_limits: { orders: [5, 200, 800], candles: [2, 100, 4000], order_book: [1, 30, 0], trade_book: [1, 30, 0], positions: [1, 30, 0], quote: [10, 500, 5000] },
+      feed: {
+        ws_ping_interval_sec: 15,
+        ws_pong_timeout_sec: 10,
+        ws_reconnect_backoff_sec: [2, 5, 30],
+        ws_max_reconnects_per_minute: 3,
+        feed_mute_sec: 60,
+        mode: 'snap',
+        record_frames: true,
+      },
+      watchlist: [{ label: 'NIFTY 50', exchange: 'NSE', token: '99926000', active: false }],
     });
   });
 
@@ -91,7 +136,7 @@ describe('parseConfig', () => {
     expect(err.issues).toEqual([
       {
         path: 'lederr',
-        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [ledger], [broker])',
+        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [ledger], [broker], [rate_limits], [feed], [watchlist])',
         found: 'an unknown table with keys group_commit_ms',
       },
     ]);
@@ -455,5 +500,30 @@ describe('loadConfig', () => {
     const err2 = loadRefused(write('c2.toml', '[broker]\nsecrets_file = "secrets.toml"\n'), { RUSTRO_TOTP_SECRET: leaks[3] });
     expect(err2.message).toContain('with mode 0640');
     for (const leak of leaks) expect(err2.message).not.toContain(leak);
+  });
+});
+
+describe('broker, feed, rate limits and watchlist keys', () => {
+  it('names a bad URL, a bad rate-limit triple, a bad backoff and a bad watchlist item, all at once', () => {
+    const err = refused([
+      '[broker]', 'feed_url = "https://not-a-socket"', 'daily_login_ist = "8:45"',
+      '[rate_limits]', 'orders = [9, 500]', 'quote = [0, 0, 0]',
+      '[feed]', 'ws_reconnect_backoff_sec = []',
+      '[[watchlist]]', 'label = "NIFTY"', 'exchange = "NSX"', 'token = "9992600A"',
+    ].join('\n'));
+    const byPath = Object.fromEntries(err.issues.map((i) => [i.path, i]));
+    expect(byPath['broker.feed_url']?.expected).toBe('a URL (ws:// or wss://…)');
+    expect(byPath['broker.feed_url']?.found).toContain('https://not-a-socket');
+    expect(byPath['broker.daily_login_ist']?.expected).toContain('HH:MM');
+    expect(byPath['rate_limits.orders']?.expected).toContain('[per second, per minute, per hour]');
+    expect(byPath['rate_limits.quote']?.expected).toContain('all three are 0');
+    expect(byPath['feed.ws_reconnect_backoff_sec']?.expected).toContain('non-empty list');
+    expect(byPath['watchlist[0].exchange']?.expected).toContain('"NSE"');
+    expect(byPath['watchlist[0].token']?.expected).toContain('digits');
+  });
+
+  it('refuses an unknown key inside a watchlist item', () => {
+    const err = refused('[[watchlist]]\nlabel = "NIFTY"\nexchange = "NSE"\ntoken = "99926000"\nactve = false\n');
+    expect(err.issues.map((i) => i.path)).toContain('watchlist[0].actve');
   });
 });

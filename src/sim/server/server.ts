@@ -99,6 +99,8 @@ export type SimServer = {
   advanceBy(ms: number): Promise<void>;
   setFaults(spec: FaultSpec): FaultState;
   now(): number;
+  /** Sim time itself: an in-process client (the demo's daemon) can keep its events on the market's time. */
+  readonly clock: Clock;
   close(): Promise<void>;
 };
 
@@ -361,6 +363,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     advanceBy: (ms) => driver.advanceTo(driver.now() + ms),
     setFaults: (spec) => faults.apply(spec, actions),
     now: () => driver.now(),
+    clock: driver.clock,
     close: async () => {
       driver.stop();
       stream.close();
