@@ -1,12 +1,13 @@
 /**
  * The composition root: builds the component graph from a Config and owns its
  * start and stop. Today the graph is the foundation — clock, bus, ledger,
- * lock, log; the market, strategy and trading components plug in here.
+ * lock, log — and the broker link (SmartAPI session, instruments, feed, order
+ * updates); the market, strategy and trading components plug in here.
  *
  * Order matters at both ends. Start: take the lock (one daemon per data dir),
  * open the ledger (which repairs a torn tail), wire the bus into the ledger,
- * then announce. Stop: stop entries, record the stop durably, close the
- * ledger, release the lock.
+ * announce, then connect to the broker. Stop: stop entries, close the broker
+ * link, record the stop durably, close the ledger, release the lock.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,9 @@ import type { Config } from '../core/config.js';
 import { isLedgered, type RustroEvent } from '../core/events.js';
 import { Ledger } from '../core/ledger.js';
 import type { Logger } from '../core/log.js';
+import type { Secrets } from '../core/secrets.js';
+import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
+import { BrokerLink } from './broker-link.js';
 import { acquireLock, releaseLock, type LockResult } from './lock.js';
 import { describe, severity } from './narrator.js';
 import { VERSION } from './version.js';
@@ -24,11 +28,22 @@ const HEARTBEAT_MS = 30_000;
 
 export type DaemonDeps = {
   config: Config;
+  /** Market time: stamps every event and decides the session. */
   clock: Clock;
+  /** Real time for network pacing; defaults to `clock` (they are one in live trading). */
+  ioClock?: Clock;
   log: Logger;
+  /** With secrets the daemon connects to the broker; without, it runs the bare skeleton. */
+  secrets?: Secrets;
+  calendar?: TradingCalendar;
   /** Extra subscriber for every event (the demo's narrative). */
   onEvent?: (event: RustroEvent) => void;
 };
+
+/** The broker could not be reached or refused the login at start. */
+export class BrokerConnectError extends Error {
+  override name = 'BrokerConnectError';
+}
 
 export class Daemon {
   private stopping: Promise<void> | undefined;
@@ -37,6 +52,7 @@ export class Daemon {
   readonly stopped: Promise<string> = new Promise((r) => (this.resolveStopped = r));
   private failure: Error | undefined;
   private heartbeat: TimerHandle | undefined;
+  private link: BrokerLink | undefined;
 
   private constructor(
     readonly bus: EventBus,
@@ -77,7 +93,7 @@ export class Daemon {
     }, 'log');
     if (deps.onEvent !== undefined) bus.onAny(deps.onEvent, 'narrative');
     // Liveness today; the systemd watchdog heartbeat hangs off this later.
-    daemon.heartbeat = clock.setInterval(HEARTBEAT_MS, () =>
+    daemon.heartbeat = (deps.ioClock ?? clock).setInterval(HEARTBEAT_MS, () =>
       log.debug({ delivered: bus.deliveredCount, lastSeq: ledger.lastSeq }, 'alive'));
 
     if (lock.tookOverFrom !== undefined) {
@@ -90,7 +106,30 @@ export class Daemon {
       version: VERSION,
       dataDir,
     });
+    if (deps.secrets !== undefined) {
+      daemon.link = new BrokerLink({
+        config,
+        secrets: deps.secrets,
+        bus,
+        clock,
+        ioClock: deps.ioClock ?? clock,
+        log,
+        calendar: deps.calendar ?? TradingCalendar.load(DEFAULT_CALENDAR_DIR),
+      });
+      try {
+        await daemon.link.connect();
+      } catch (err) {
+        // A broker that refuses us (credentials, network) is fatal at start: say why, record it, stop cleanly.
+        await daemon.stop(`could not connect to the broker: ${(err as Error).message}`);
+        throw new BrokerConnectError((err as Error).message, { cause: err });
+      }
+    }
     return daemon;
+  }
+
+  /** The broker connection, when the daemon has one. */
+  get broker(): BrokerLink | undefined {
+    return this.link;
   }
 
   /** The error that forced a stop, if any (a ledger that cannot write). */
@@ -106,8 +145,13 @@ export class Daemon {
 
   private async doStop(reason: string): Promise<void> {
     const { bus, ledger, deps } = this;
-    if (this.heartbeat !== undefined) deps.clock.cancel(this.heartbeat);
+    if (this.heartbeat !== undefined) (deps.ioClock ?? deps.clock).cancel(this.heartbeat);
     bus.emit('DaemonStopping', { reason });
+    try {
+      await this.link?.disconnect();
+    } catch (err) {
+      deps.log.warn({ err }, 'the broker connection did not close cleanly');
+    }
     bus.emit('DaemonStopped', { reason, uptimeMs: Math.max(0, deps.clock.now() - this.startedAt) });
     try {
       await ledger.close();

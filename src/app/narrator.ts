@@ -23,9 +23,11 @@ export function describe(event: RustroEvent): string | undefined {
     case 'Tick':
       return undefined;
     case 'BrokerLoggedIn':
-      return `logged in to the broker; the session lasts until ${formatIst(event.data.expiresAt).slice(0, 16).replace('T', ' ')} IST`;
+      return "logged in to the broker (the session is valid until midnight IST)";
     case 'BrokerSessionRefreshed':
       return `broker session refreshed (${event.data.reason})`;
+    case 'InstrumentsLoaded':
+      return `instrument master loaded: ${event.data.count} instruments, ${event.data.options} options`;
     case 'BrokerLoggedOut':
       return `logged out of the broker (${event.data.reason})`;
     case 'BrokerRequestFailed':

@@ -1,25 +1,46 @@
 /**
  * SIGINT/SIGTERM stop the daemon cleanly (stop entries, flush the ledger,
- * exit 0). If the stop takes longer than the configured timeout the process
- * exits anyway with 1, so systemd never waits on a wedged shutdown.
+ * exit 0). The handlers go in before the daemon starts: a signal that arrives
+ * while it is still logging in is remembered and acted on as soon as the
+ * daemon exists, instead of killing the process mid-start. If the stop takes
+ * longer than the configured timeout the process exits anyway with 1, so
+ * systemd never waits on a wedged shutdown.
  */
 import type { Daemon } from './daemon.js';
 
-export function stopOnSignals(daemon: Daemon, opts: { timeoutSec: number; say: (line: string) => void; onSignal?: () => void }): () => void {
-  const handler = (signal: NodeJS.Signals): void => {
-    opts.onSignal?.();
-    opts.say(`received ${signal}: stopping`);
+export type SignalStop = {
+  /** Hands over the started daemon; a signal that came earlier stops it now. */
+  attach(daemon: Daemon): void;
+  detach(): void;
+};
+
+export function stopOnSignals(opts: { timeoutSec: number; say: (line: string) => void; onSignal?: () => void }): SignalStop {
+  let daemon: Daemon | undefined;
+  let pending: NodeJS.Signals | undefined;
+  const stop = (d: Daemon, signal: NodeJS.Signals): void => {
     const force = setTimeout(() => {
       opts.say(`shutdown took longer than ${opts.timeoutSec} s: exiting now`);
       process.exit(1);
     }, opts.timeoutSec * 1000);
     force.unref();
-    void daemon.stop(`signal ${signal}`).finally(() => clearTimeout(force));
+    void d.stop(`signal ${signal}`).finally(() => clearTimeout(force));
+  };
+  const handler = (signal: NodeJS.Signals): void => {
+    opts.onSignal?.();
+    opts.say(`received ${signal}: stopping`);
+    if (daemon === undefined) pending ??= signal;
+    else stop(daemon, signal);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+  return {
+    attach(d) {
+      daemon = d;
+      if (pending !== undefined) stop(d, pending);
+    },
+    detach() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
   };
 }

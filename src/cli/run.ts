@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Daemon } from '../app/daemon.js';
+import { BrokerConnectError, Daemon } from '../app/daemon.js';
 import { LockHeldError } from '../app/lock.js';
 import { stopOnSignals } from '../app/signals.js';
 import { RealClock } from '../core/clock.js';
@@ -38,21 +38,23 @@ const run: Command = {
       }
       throw err;
     }
-    const { config } = loaded;
+    const { config, secrets } = loaded;
     const log = createLogger({ level: config.app.log_level, format: config.app.log_format });
+    const signals = stopOnSignals({ timeoutSec: config.app.shutdown_timeout_sec, say: (l) => log.info(l) });
     let daemon: Daemon;
     try {
-      daemon = await Daemon.start({ config, clock: new RealClock(), log });
+      daemon = await Daemon.start({ config, clock: new RealClock(), log, ...(secrets === undefined ? {} : { secrets }) });
     } catch (err) {
-      if (err instanceof LockHeldError) {
+      signals.detach();
+      if (err instanceof LockHeldError || err instanceof BrokerConnectError) {
         io.err(`rustro run: ${err.message}`);
         return EXIT_FAILED;
       }
       throw err;
     }
-    const detach = stopOnSignals(daemon, { timeoutSec: config.app.shutdown_timeout_sec, say: (l) => log.info(l) });
+    signals.attach(daemon);
     await daemon.stopped;
-    detach();
+    signals.detach();
     return daemon.fatalError === undefined ? EXIT_OK : EXIT_FAILED;
   },
 };

@@ -83,6 +83,8 @@ export const catalogue = {
   /** Logged in to the broker; the session lasts until `expiresAt` (midnight IST). No credential or token is recorded. */
   BrokerLoggedIn: entry(1, false, z.object({ expiresAt: epochMs })),
   BrokerSessionRefreshed: entry(1, false, z.object({ expiresAt: epochMs, reason: nonEmpty })),
+  /** The day's instrument master is loaded and indexed. */
+  InstrumentsLoaded: entry(1, false, z.object({ count: z.number().int().nonnegative(), options: z.number().int().nonnegative() })),
   BrokerLoggedOut: entry(1, false, z.object({ reason: nonEmpty })),
   /** A broker request failed after its retries, or with an error that is not retried. */
   BrokerRequestFailed: entry(1, false, z.object({

@@ -5,16 +5,29 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerFiles, replay, verify } from '../../src/core/ledger.js';
+import { createMarket } from '../../src/sim/market/market.js';
+import { type SimServer, startSimServer } from '../../src/sim/server/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+// A simulator account with values that cannot occur by chance in a log line.
+const ACCOUNT = { clientcode: 'CLIENTQ9XZ', pin: '48151623420', totpSecret: 'KRSXG5CTMVRXEZLUKN2XAZLS', name: 'T', email: 't@example.invalid', mobileno: '0' };
 const FAKE_SECRETS = {
-  RUSTRO_API_KEY: 'test-api-key-not-real',
-  RUSTRO_CLIENT_CODE: 'CLIENT-Q9X',
-  RUSTRO_PIN: 'pin-8q7w6e',
-  RUSTRO_TOTP_SECRET: 'JBSWY3DPEHPK3PXP',
+  RUSTRO_API_KEY: 'test-api-key-not-real-7f3a',
+  RUSTRO_CLIENT_CODE: ACCOUNT.clientcode,
+  RUSTRO_PIN: ACCOUNT.pin,
+  RUSTRO_TOTP_SECRET: ACCOUNT.totpSecret,
 };
+
+// The daemons under test log in to this simulator over loopback (paused: no ticks needed here).
+let sim: SimServer;
+beforeAll(async () => {
+  sim = await startSimServer({ market: createMarket({ day: '2024-02-15', seed: 1 }), port: 0, speed: 0, accounts: [ACCOUNT], apiKey: FAKE_SECRETS.RUSTRO_API_KEY });
+});
+afterAll(async () => {
+  await sim.close();
+});
 
 type Run = { child: ChildProcess; out: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> };
 
@@ -42,7 +55,14 @@ async function waitFor(run: Run, pattern: RegExp): Promise<void> {
 
 function configIn(dir: string, extra = ''): string {
   const file = join(dir, 'config.toml');
-  writeFileSync(file, `[app]\ndata_dir = "data"\nlog_format = "json"\n${extra}`);
+  const broker = [
+    '[broker]',
+    `api_base_url = "${sim.url}"`,
+    `instrument_master_url = "${sim.masterUrl}"`,
+    `feed_url = "${sim.streamUrl}"`,
+    `order_updates_url = "${sim.orderUrl}"`,
+  ].join('\n');
+  writeFileSync(file, `[app]\ndata_dir = "data"\nlog_format = "json"\n${extra}\n${broker}\n`);
   return file;
 }
 
@@ -57,14 +77,19 @@ describe('rustro run', () => {
     it(`starts, and on ${signal} stops cleanly: exit 0, stop recorded, ledger verified, lock released`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'rustro-run-'));
       const run = rustro(['run', '--config', configIn(dir)]);
-      await waitFor(run, /started in paper mode/);
+      await waitFor(run, /market feed connected/);
       expect(existsSync(join(dir, 'data', 'rustro.lock'))).toBe(true);
       run.child.kill(signal);
       const { code } = await run.exit;
       expect(code, run.out()).toBe(0);
       const evs = await events(join(dir, 'data'));
-      expect(evs.map((e) => e.type)).toEqual(['DaemonStarted', 'DaemonStopping', 'DaemonStopped']);
-      expect(evs[2]!.data).toMatchObject({ reason: `signal ${signal}` });
+      const types = evs.map((e) => e.type);
+      expect(types[0]).toBe('DaemonStarted');
+      expect(types).toEqual(expect.arrayContaining(['BrokerLoggedIn', 'InstrumentsLoaded', 'FeedConnected', 'BrokerLoggedOut']));
+      expect(types.indexOf('BrokerLoggedIn')).toBeLessThan(types.indexOf('DaemonStopping'));
+      expect(types.indexOf('DaemonStopping')).toBeLessThan(types.indexOf('BrokerLoggedOut'));
+      expect(types[types.length - 1]).toBe('DaemonStopped');
+      expect(evs[evs.length - 1]!.data).toMatchObject({ reason: `signal ${signal}` });
       for (const f of ledgerFiles(join(dir, 'data', 'ledger'))) expect((await verify(f)).ok).toBe(true);
       expect(existsSync(join(dir, 'data', 'rustro.lock'))).toBe(false);
     });
@@ -74,7 +99,7 @@ describe('rustro run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rustro-run-'));
     const config = configIn(dir);
     const first = rustro(['run', '--config', config]);
-    await waitFor(first, /started in paper mode/);
+    await waitFor(first, /market feed connected/);
     const second = rustro(['run', '--config', config]);
     const { code } = await second.exit;
     expect(code).toBe(1);
@@ -87,12 +112,12 @@ describe('rustro run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rustro-run-'));
     const config = configIn(dir);
     const first = rustro(['run', '--config', config]);
-    await waitFor(first, /started in paper mode/);
+    await waitFor(first, /market feed connected/);
     first.child.kill('SIGKILL');
     await first.exit;
     const stalePid = JSON.parse(readFileSync(join(dir, 'data', 'rustro.lock'), 'utf8')).pid;
     const second = rustro(['run', '--config', config]);
-    await waitFor(second, /started in paper mode/);
+    await waitFor(second, /market feed connected/);
     expect(second.out()).toContain(`left by pid ${stalePid}`);
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
@@ -120,9 +145,23 @@ describe('rustro run', () => {
     await run.exit;
     for (const v of Object.values(bad)) expect(run.out()).not.toContain(v);
     const ok = rustro(['run', '--config', configIn(dir, 'log_level = "trace"\n')]);
-    await waitFor(ok, /started in paper mode/);
+    await waitFor(ok, /market feed connected/);
     ok.child.kill('SIGINT');
     await ok.exit;
     for (const v of Object.values(FAKE_SECRETS)) expect(ok.out()).not.toContain(v);
+  });
+
+  it('exits 1 naming the broker\'s refusal when the TOTP secret is wrong, records it, and leaks nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rustro-run-'));
+    const wrong = { ...FAKE_SECRETS, RUSTRO_TOTP_SECRET: 'GEZDGNBVGY3TQOJQGEZDGNBVGY' };
+    const run = rustro(['run', '--config', configIn(dir, 'log_level = "trace"\n')], wrong);
+    const { code } = await run.exit;
+    expect(code, run.out()).toBe(1);
+    expect(run.out()).toMatch(/could not connect to the broker: .*AB1050/);
+    for (const v of Object.values(wrong)) expect(run.out()).not.toContain(v);
+    const evs = await events(join(dir, 'data'));
+    expect(evs[evs.length - 1]!.type).toBe('DaemonStopped');
+    expect((evs[evs.length - 1]!.data as { reason: string }).reason).toContain('could not connect to the broker');
+    expect(existsSync(join(dir, 'data', 'rustro.lock'))).toBe(false);
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * A daemon wired to an in-process `rustro sim` over real loopback sockets:
+ * what `npm start` runs, and what end-to-end tests drive. The daemon's events
+ * follow the simulator's market time; its network pacing stays on real time.
+ */
+import { join } from 'node:path';
+import { RealClock } from '../core/clock.js';
+import type { Config } from '../core/config.js';
+import type { RustroEvent } from '../core/events.js';
+import type { Logger } from '../core/log.js';
+import { Secret, type Secrets } from '../core/secrets.js';
+import { createMarket } from '../sim/market/market.js';
+import { DEMO_ACCOUNT, DEMO_API_KEY } from '../sim/server/auth.js';
+import { type SimServer, startSimServer } from '../sim/server/server.js';
+import { Daemon } from './daemon.js';
+
+export type SimSessionOptions = {
+  /** The base config; its broker URLs and data dir are replaced. */
+  config: Config;
+  dataDir: string;
+  day: string;
+  seed: number;
+  log: Logger;
+  onEvent?: (event: RustroEvent) => void;
+};
+
+export type SimSession = { sim: SimServer; daemon: Daemon };
+
+/** The simulator's built-in demo account: simulator-only values, never real credentials. */
+export function simSecrets(): Secrets {
+  const source = 'the simulator demo account';
+  return {
+    apiKey: new Secret(DEMO_API_KEY, source),
+    clientCode: new Secret(DEMO_ACCOUNT.clientcode, source),
+    pin: new Secret(DEMO_ACCOUNT.pin, source),
+    totpSecret: new Secret(DEMO_ACCOUNT.totpSecret, source),
+  };
+}
+
+/** Starts the simulator paused at the open and a daemon connected to it; the caller sets the speed. */
+export async function startSimSession(o: SimSessionOptions): Promise<SimSession> {
+  const market = createMarket({ day: o.day, seed: o.seed });
+  const sim = await startSimServer({ market, port: 0, speed: 0, seed: o.seed });
+  const config: Config = {
+    ...o.config,
+    app: { ...o.config.app, data_dir: o.dataDir },
+    broker: {
+      ...o.config.broker,
+      api_base_url: sim.url,
+      instrument_master_url: sim.masterUrl,
+      feed_url: sim.streamUrl,
+      order_updates_url: sim.orderUrl,
+    },
+    // The simulator replays NSE indices only: there is no SENSEX data to serve.
+    watchlist: o.config.watchlist.map((w) => (w.exchange === 'BSE' ? { ...w, active: false } : w)),
+  };
+  try {
+    const daemon = await Daemon.start({
+      config,
+      clock: sim.clock,
+      ioClock: new RealClock(),
+      log: o.log,
+      secrets: simSecrets(),
+      ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
+    });
+    return { sim, daemon };
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+}
+
+export const demoDataDir = (base: Config): string => join(base.app.data_dir, 'demo');
