@@ -3,21 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import command from '../../src/cli/feed.js';
-import { UsageError, type Io } from '../../src/cli/command.js';
+import { UsageError } from '../../src/cli/command.js';
 import { FrameRecorder } from '../../src/broker/smartapi/recorder.js';
 import { istToMillis } from '../../src/core/clock.js';
 import { buildFrame, ltpFrame, sampleQuote, sampleSnap } from '../broker/smartapi/support/frames.js';
+import { runCommand } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rustro-cli-feed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await command.main(args, io);
-  return { code, out, err };
-}
+const run = (...args: string[]) => runCommand(command, ...args);
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

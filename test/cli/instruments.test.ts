@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import command from '../../src/cli/instruments.js';
-import { UsageError, type Io } from '../../src/cli/command.js';
+import { UsageError } from '../../src/cli/command.js';
 import { cacheFile, parseMaster, writeCache } from '../../src/broker/smartapi/instruments.js';
+import { runCommand } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rustro-cli-instr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,13 +18,7 @@ beforeAll(async () => {
   writeCache(cacheFile(dir, '2024-01-02'), instruments);
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await command.main(args, io);
-  return { code, out, err };
-}
+const run = (...args: string[]) => runCommand(command, ...args);
 
 describe('rustro instruments search', () => {
   it('NIFTY 23000 CE: one row as a table from the newest cache', async () => {

@@ -2,9 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import command from '../../src/cli/ledger.js';
-import { UsageError, type Io } from '../../src/cli/command.js';
+import { UsageError } from '../../src/cli/command.js';
 import { Ledger } from '../../src/core/ledger.js';
 import { opts, sampleEvents, tempDir } from '../fixtures/ledger/events.js';
+import { runCommand } from '../support/cli.js';
 
 const t = tempDir();
 let file: string;
@@ -16,13 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.cleanup());
 
-async function run(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await command.main(args, io);
-  return { code, out, err };
-}
+const run = (...args: string[]) => runCommand(command, ...args);
 
 describe('rustro ledger', () => {
   it('verify: OK and exit 0 for the newest file under --data-dir', async () => {
