@@ -82,10 +82,11 @@ export class Daemon {
     const daemon = new Daemon(bus, ledger, lock, deps, clock.now());
     bus.onUnreportable = (err, event) => log.error({ err, eventType: event.type }, 'a HandlerFailed subscriber threw');
 
-    // The ledger first, so it records every event before anyone reacts to it.
+    // The ledger first, so it records every event before anyone reacts to it. An event the
+    // ledger refuses (a payload that fails its schema) is as fatal as a disk that cannot
+    // write: the others would act on something replay would never see.
     bus.onAny((event) => {
-      // Failures surface through the ledger's onError; swallow here so no rejection goes unhandled.
-      if (isLedgered(event.type)) ledger.append(event).catch(() => {});
+      if (isLedgered(event.type)) ledger.append(event).catch((err: Error) => daemon.fail(err));
     }, 'ledger');
     bus.onAny((event) => {
       const text = describe(event);
@@ -96,6 +97,19 @@ export class Daemon {
     daemon.heartbeat = (deps.ioClock ?? clock).setInterval(HEARTBEAT_MS, () =>
       log.debug({ delivered: bus.deliveredCount, lastSeq: ledger.lastSeq }, 'alive'));
 
+    try {
+      await daemon.announceAndConnect(lock);
+    } catch (err) {
+      // Whatever failed after the lock was taken, nothing stays behind: record the stop, close, unlock.
+      await daemon.stop(err instanceof BrokerConnectError ? `could not connect to the broker: ${err.message}` : `start failed: ${(err as Error).message}`);
+      throw err;
+    }
+    return daemon;
+  }
+
+  private async announceAndConnect(lock: LockResult): Promise<void> {
+    const { bus, ledger, deps } = this;
+    const { config, clock, log } = deps;
     if (lock.tookOverFrom !== undefined) {
       bus.emit('LockTakenOver', { lockFile: lock.file, stalePid: lock.tookOverFrom.pid });
     }
@@ -104,10 +118,10 @@ export class Daemon {
       mode: config.trading.enable_paper_trading ? 'paper' : 'live',
       pid: process.pid,
       version: VERSION,
-      dataDir,
+      dataDir: config.app.data_dir,
     });
     if (deps.secrets !== undefined) {
-      daemon.link = new BrokerLink({
+      this.link = new BrokerLink({
         config,
         secrets: deps.secrets,
         bus,
@@ -117,14 +131,12 @@ export class Daemon {
         calendar: deps.calendar ?? TradingCalendar.load(DEFAULT_CALENDAR_DIR),
       });
       try {
-        await daemon.link.connect();
+        await this.link.connect();
       } catch (err) {
-        // A broker that refuses us (credentials, network) is fatal at start: say why, record it, stop cleanly.
-        await daemon.stop(`could not connect to the broker: ${(err as Error).message}`);
+        // A broker that refuses us (credentials, network) is fatal at start.
         throw new BrokerConnectError((err as Error).message, { cause: err });
       }
     }
-    return daemon;
   }
 
   /** The broker connection, when the daemon has one. */
@@ -164,10 +176,11 @@ export class Daemon {
     }
   }
 
-  private fail(err: Error): void {
+  /** Stops the daemon for an error nothing may go on after: the ledger could not record an event. */
+  fail(err: Error): void {
     if (this.failure !== undefined) return;
     this.failure = err;
-    this.deps.log.fatal({ err }, 'the ledger cannot write: stopping, since nothing may happen that is not recorded');
+    this.deps.log.fatal({ err }, `the ledger did not record an event (${err.message}): stopping, since nothing may happen that is not recorded`);
     void this.stop(`ledger failure: ${err.message}`);
   }
 }

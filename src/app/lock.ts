@@ -4,7 +4,7 @@
  * reused, so a bare "is pid N alive?" would keep a stale lock forever if an
  * unrelated process happened to get the same pid.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LOCK_FILE = 'rustro.lock';
@@ -78,22 +78,34 @@ function readLock(file: string): LockInfo | undefined {
   }
 }
 
+/**
+ * Creates the lock with its content in one step: the info is written and
+ * fsync'd to a private temp file, then hard-linked to the lock name, which
+ * fails with EEXIST if the lock exists. So no one ever reads a lock file that
+ * exists but is still empty (and judges it stale).
+ */
 function createExclusive(file: string, info: LockInfo): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o644);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
   try {
     writeSync(fd, JSON.stringify(info) + '\n');
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return true;
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
 }
+
+const sameHolder = (a: LockInfo | undefined, b: LockInfo): boolean =>
+  a === undefined ? b.pid === -1 : a.pid === b.pid && a.startTicks === b.startTicks && a.startedAt === b.startedAt;
 
 /**
  * Takes the lock on `dataDir`, or throws LockHeldError naming the holder. A lock
@@ -105,8 +117,26 @@ export function acquireLock(dataDir: string, nowIso: string): LockResult {
   if (createExclusive(file, info)) return { file, info };
   const holder = readLock(file) ?? { pid: -1, startedAt: 'unknown (unreadable lock file)' };
   if (holder.pid !== -1 && isAlive(holder)) throw new LockHeldError(file, holder);
-  // Stale: remove and retry once. If another starter won the race, it holds the lock now.
-  unlinkSync(file);
+  // Stale. Move it aside (atomic: of two starters only one moves it) and check that what was
+  // moved is the lock judged dead — not a fresh one another starter created meanwhile.
+  const aside = `${file}.stale.${process.pid}`;
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const moved = readLock(aside);
+  if (existsSync(aside) && !sameHolder(moved, holder)) {
+    // Not the one we judged: put it back where it was, and yield to its holder.
+    try {
+      linkSync(aside, file);
+    } catch {
+      // someone holds the name again; the moved lock's holder will find its lock gone and is named below
+    }
+    unlinkSync(aside);
+    throw new LockHeldError(file, moved ?? holder);
+  }
+  if (existsSync(aside)) unlinkSync(aside);
   if (!createExclusive(file, info)) {
     throw new LockHeldError(file, readLock(file) ?? { pid: -1, startedAt: 'unknown' });
   }

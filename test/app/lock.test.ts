@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,5 +40,21 @@ describe('data directory lock', () => {
     const dir = tmp();
     writeFileSync(join(dir, LOCK_FILE), 'garbage');
     expect(acquireLock(dir, 'now').tookOverFrom?.pid).toBe(-1);
+  });
+
+  it('lets exactly one of several concurrent starters take over a stale lock', async () => {
+    for (let round = 0; round < 3; round++) {
+      const dir = tmp();
+      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 999_999_999, startedAt: 'earlier' }));
+      const child = join(import.meta.dirname, '../fixtures/lock/acquire-child.ts');
+      const outs = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.on('exit', () => resolve(out.trim()));
+      })));
+      expect(outs.filter((o) => o === 'held'), outs.join(', ')).toHaveLength(1);
+      expect(outs.filter((o) => o === 'refused LockHeldError')).toHaveLength(5);
+    }
   });
 });
