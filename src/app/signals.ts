@@ -17,19 +17,25 @@ export type SignalStop = {
 export function stopOnSignals(opts: { timeoutSec: number; say: (line: string) => void; onSignal?: () => void }): SignalStop {
   let daemon: Daemon | undefined;
   let pending: NodeJS.Signals | undefined;
-  const stop = (d: Daemon, signal: NodeJS.Signals): void => {
-    const force = setTimeout(() => {
+  let force: NodeJS.Timeout | undefined;
+  // A real timer on purpose: it must fire even if the daemon (or its clock) is wedged.
+  const armForceExit = (): void => {
+    force ??= setTimeout(() => {
       opts.say(`shutdown took longer than ${opts.timeoutSec} s: exiting now`);
       process.exit(1);
-    }, opts.timeoutSec * 1000);
-    force.unref();
+    }, opts.timeoutSec * 1000).unref();
+  };
+  const stop = (d: Daemon, signal: NodeJS.Signals): void => {
+    armForceExit();
     void d.stop(`signal ${signal}`).finally(() => clearTimeout(force));
   };
   const handler = (signal: NodeJS.Signals): void => {
     opts.onSignal?.();
     opts.say(`received ${signal}: stopping`);
-    if (daemon === undefined) pending ??= signal;
-    else stop(daemon, signal);
+    if (daemon !== undefined) return stop(daemon, signal);
+    // Still starting (a login can hang on the network): stop as soon as it is up, or exit when the time is up.
+    pending ??= signal;
+    armForceExit();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
