@@ -14,8 +14,9 @@
  *    batches, start ping + watchdog.
  *  - text `ping` every pingIntervalMs; `pong` and every other message count
  *    as life. No message for deadAfterMs → FeedDisconnected + reconnect.
- *  - during the session (isSessionOpen), no tick for muteAfterMs from the
- *    link's sentinel tokens (indices by default; any token if it has none) →
+ *  - during the session (isSessionOpen), no tick with a newer exchange
+ *    timestamp for muteAfterMs from the link's sentinel tokens (indices by
+ *    default; any token if it has none; a replayed snapshot is not life) →
  *    FeedMuted{resubscribe} and a resubscribe; still no tick muteAfterMs later
  *    → FeedMuted{reconnect} and a reconnect.
  *  - HTTP 401 on the upgrade → onAuthRejected() (a new login), then reconnect.
@@ -147,6 +148,8 @@ class Link {
   lastMessageAt = 0;
   /** Last tick from a sentinel (or the open / session start / last resubscribe). */
   muteSince = 0;
+  /** Newest exchange timestamp of a sentinel tick on this link (kept across reconnects). */
+  sentinelExchTs = -Infinity;
   muteStage: 0 | 1 = 0;
   muteStageAt = 0;
   ping: TimerHandle | undefined;
@@ -279,7 +282,11 @@ export class SmartStreamFeed implements TickStream {
       return;
     }
     this.c.ticks++;
-    if (link !== undefined && (link.sentinelCount === 0 || link.sentinels.get(r.exchange)?.has(r.token) === true)) {
+    // Life means exchange time moving on: a snapshot the server replays after a (re)subscribe
+    // carries the last exchange timestamp already seen and must not end a mute (§15: snapshots
+    // after subscribing are optional, so a muted server may still send them).
+    if (link !== undefined && (link.sentinelCount === 0 || link.sentinels.get(r.exchange)?.has(r.token) === true) && r.exchTs > link.sentinelExchTs) {
+      link.sentinelExchTs = r.exchTs;
       link.muteSince = now;
       link.muteStage = 0;
     }

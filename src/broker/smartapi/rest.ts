@@ -250,6 +250,13 @@ export class SmartApiRest {
     }
     const obj = json as Record<string, unknown>;
     let data: unknown;
+    if (status >= 500 && status <= 599 && !('success' in obj || 'errorCode' in obj)) {
+      // A 5xx is a server failure whatever its body says (§2.2: business refusals come with HTTP 200):
+      // kind `http`, so a placement's outcome is unknown (resolved by tag) and reads are retried.
+      const env = envelope.safeParse(obj);
+      const said = env.success ? [env.data.errorcode, env.data.message].filter((x) => x !== '').join(' ') : '';
+      throw new SmartApiError('http', { endpoint, code: `HTTP_${status}`, httpStatus: status, ...(said !== '' ? { brokerMessage: this.snippet(said) } : {}) });
+    }
     if ('status' in obj) {
       const env = envelope.safeParse(obj);
       if (!env.success) throw new SmartApiError('invalid_response', { endpoint, httpStatus: status, detail: describeIssues(env.error) });

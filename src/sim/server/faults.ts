@@ -12,7 +12,7 @@ export const faultSpecSchema = z.object({
   dropSockets: z.enum(['market', 'order', 'all']).optional(),
   /** One-shot: freeze the feed (no ticks, sim time stands still) for N real seconds. */
   stallFeedSec: z.number().min(0).max(3600).optional(),
-  /** With stallFeedSec: also leave `ping` unanswered (a silent, half-open link). */
+  /** With stallFeedSec: a silent, half-open link — `ping` unanswered, no snapshot or error reply to a (re)subscribe either. */
   stallSilent: z.boolean().optional(),
   /** One-shot: each market socket gets N garbage binary frames (random bytes or truncated packets) before its next ticks. */
   garbageFrames: z.number().int().min(0).max(1_000_000).optional(),

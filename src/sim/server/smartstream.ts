@@ -38,7 +38,7 @@ export type MarketStreamDeps = {
   market: SimMarket;
   instruments: ReadonlyMap<string, SimInstrument>;
   seed: number;
-  /** A ping during a silent stall goes unanswered. */
+  /** During a silent stall nothing is sent back: pings go unanswered, subscriptions get no snapshot or error reply. */
   silent: () => boolean;
   onInterestChange: () => void;
 };
@@ -109,12 +109,16 @@ export class MarketStream {
 
   private onMessage(conn: Conn, data: Buffer, isBinary: boolean): void {
     const text = isBinary ? undefined : data.toString('utf8');
+    // A silent stall is a half-open link: requests still land, but nothing at all comes back
+    // (no pong, no snapshot, no error reply) — a snapshot would look like life to the client.
+    const silent = this.d.silent();
     if (text === 'ping') {
-      if (!this.d.silent()) conn.ws.send('pong');
+      if (!silent) conn.ws.send('pong');
       return;
     }
     let correlationID = '';
     const error = (code: 'E1001' | 'E1002'): void => {
+      if (silent) return;
       const errorMessage = code === 'E1001' ? 'Invalid Request Payload.' : 'Invalid Request. Subscription Limit Exceeded';
       conn.ws.send(JSON.stringify({ correlationID, errorCode: code, errorMessage }));
     };
@@ -166,6 +170,7 @@ export class MarketStream {
       set.add(conn);
     }
     this.d.onInterestChange();
+    if (silent) return;
     for (const t of fresh) {
       const q = this.d.market.quote(t);
       if (q !== undefined) conn.ws.send(encodeTick(mode, this.exType.get(t)!, q, this.seq.get(t) ?? 0));

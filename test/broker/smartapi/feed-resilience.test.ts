@@ -119,6 +119,21 @@ describe('SmartStreamFeed resilience', () => {
     await h.until('FeedConnected', 2);
   });
 
+  it('a snapshot replayed after the resubscribe (no newer exchange time) does not end the mute', async () => {
+    h = await harness({ muteAfterMs: 5000, deadAfterMs: 600_000, pingIntervalMs: 600_000 });
+    h.feed.subscribe([NIFTY], 'ltp');
+    await h.feed.start();
+    const conn = h.server.conns[0]!;
+    conn.ws.send(ltpFrame());
+    await h.until('Tick');
+    h.clock.advanceBy(5000);
+    expect(h.of('FeedMuted')).toEqual([{ connection: 0, silentMs: 5000, action: 'resubscribe' }]);
+    conn.ws.send(ltpFrame()); // the server's snapshot of the last quote: same exchange timestamp
+    await h.until('Tick', 2);
+    h.clock.advanceBy(5000);
+    expect(h.of('FeedMuted')[1]).toEqual({ connection: 0, silentMs: 10_000, action: 'reconnect' });
+  });
+
   it('a tick after the resubscribe ends the mute; outside the session there is no mute', async () => {
     let session = true;
     h = await harness({ muteAfterMs: 5000, deadAfterMs: 600_000, pingIntervalMs: 600_000 }, { isSessionOpen: () => session });

@@ -171,6 +171,14 @@ describe('orders: unknown placement outcomes', () => {
     expect(h.fake.orders).toHaveLength(1);
   });
 
+  it('a 5xx with a JSON envelope body is an unknown outcome as well (not a business refusal)', async () => {
+    await loggedIn();
+    h.fake.failNext('placeOrder', { kind: 'json', status: 500, body: { status: false, message: 'Internal Error, Please Try After Sometime', errorcode: 'AB2001', data: null } });
+    const r = await h.broker.placeOrder(req('gw-2'));
+    expect(r.resolution).toBe('resent_after_absent');
+    expect(h.fake.orders).toHaveLength(1);
+  });
+
   it('both sends lose their answer: found by tag after the re-send, never a third send', async () => {
     await loggedIn();
     h.fake.failNext('placeOrder', { kind: 'destroy' }, { kind: 'destroy-after' });

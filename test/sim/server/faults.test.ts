@@ -52,6 +52,21 @@ describe('faults', () => {
     expect(s!.sim.state().simTime).toBeGreaterThan(t0);
   });
 
+  it('a silent stall sends nothing back at all: no snapshot or error for a subscribe, which still takes effect', async () => {
+    const { c } = await stream();
+    await fault({ stallFeedSec: 0.3, stallSilent: true });
+    subscribe(c, 1, 2, [CE]);
+    c.ws.send('not json');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.binary).toEqual([]);
+    expect(c.texts).toEqual([]);
+    expect(s!.sim.state().subscriptions).toBe(1);
+    await new Promise((r) => setTimeout(r, 250));
+    await s!.sim.advanceBy(2_000);
+    await barrier(c);
+    expect(c.binary.length).toBeGreaterThan(0);
+  });
+
   it('garbageFrames sends undecodable binary frames, then ticks resume', async () => {
     const { c } = await stream();
     subscribe(c, 1, 2, [CE]);
