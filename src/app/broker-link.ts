@@ -55,6 +55,7 @@ export class BrokerLink {
   readonly feed: SmartStreamFeed;
   private readonly recorder: FrameRecorder | undefined;
   private relogin: TimerHandle | undefined;
+  private morning: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly deps: BrokerLinkDeps) {
@@ -118,20 +119,25 @@ export class BrokerLink {
   }
 
   /** Logs in, loads the instrument master, subscribes the watchlist and starts both streams. Throws if the broker refuses. */
-  async connect(): Promise<{ instruments: number }> {
+  async connect(): Promise<void> {
     await this.broker.login();
-    const instruments = await this.broker.instruments();
-    this.deps.bus.emit('InstrumentsLoaded', { count: instruments.length, options: instruments.filter((i) => i.kind === 'option').length });
+    await this.loadInstruments();
     this.feed.subscribe(this.watchlist(), this.deps.config.feed.mode);
     await this.feed.start();
     await this.broker.orderUpdates.start();
     this.scheduleRelogin();
-    return { instruments: instruments.length };
+  }
+
+  private async loadInstruments(): Promise<void> {
+    const instruments = await this.broker.instruments();
+    this.deps.bus.emit('InstrumentsLoaded', { count: instruments.length, options: instruments.filter((i) => i.kind === 'option').length });
   }
 
   async disconnect(): Promise<void> {
     this.stopped = true;
     if (this.relogin !== undefined) this.deps.ioClock.cancel(this.relogin);
+    // A morning routine in flight finishes (or fails) first, so it cannot leave a session or a socket behind.
+    await this.morning?.catch(() => {});
     await this.feed.stop();
     try {
       await this.broker.close();
@@ -140,11 +146,16 @@ export class BrokerLink {
     }
   }
 
-  /** A fresh session every trading morning before the open; a failed login is retried every minute. */
+  /**
+   * The morning routine, before the open: a fresh session, the day's
+   * instrument master (new expiries), and both sockets reconnected on the new
+   * tokens — a socket left on yesterday's token is the known way to a feed
+   * that goes mute at the open. A failure is retried every minute.
+   */
   private scheduleRelogin(at = this.broker.nextLoginAt()): void {
     if (this.stopped) return;
     this.relogin = this.deps.ioClock.setTimer(at, () => {
-      void this.broker.login().then(
+      this.morning = this.renewDay().then(
         () => this.scheduleRelogin(),
         (err: unknown) => {
           this.deps.log.error({ err }, 'the morning login failed; retrying in 60 s');
@@ -152,5 +163,16 @@ export class BrokerLink {
         },
       );
     });
+  }
+
+  private async renewDay(): Promise<void> {
+    await this.broker.login();
+    if (this.stopped) return;
+    await this.loadInstruments();
+    await this.feed.stop();
+    await this.broker.orderUpdates.stop();
+    if (this.stopped) return;
+    await this.feed.start();
+    await this.broker.orderUpdates.start();
   }
 }
