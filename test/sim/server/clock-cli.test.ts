@@ -1,3 +1,4 @@
+import { SimClock } from '../../../src/core/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeSimCommand } from '../../../src/cli/sim.js';
 import { UsageError } from '../../../src/cli/command.js';
@@ -19,17 +20,20 @@ describe('clock driver', () => {
   });
 
   it('runs X× real time at speed X, and stops at the close at max', async () => {
-    s = await startFake({ speed: 600 });
+    // The driver reads wall time through its clock: a test clock makes "X× real time" exact, not a timing race.
+    const wall = new SimClock(Date.parse('2026-01-01T00:00:00Z'));
+    s = await startFake({ speed: 600, wallClock: wall });
     const t0 = s.sim.now();
-    const w0 = performance.now();
-    await new Promise((r) => setTimeout(r, 200));
-    const simElapsed = s.sim.now() - t0;
-    const wallElapsed = performance.now() - w0;
-    expect(simElapsed).toBeGreaterThan(wallElapsed * 600 * 0.6);
-    expect(simElapsed).toBeLessThan(wallElapsed * 600 * 1.2);
+    const moved = async (): Promise<void> => {
+      for (let i = 0; i < 200 && s!.sim.now() === t0; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    wall.advanceBy(200);
+    await moved();
+    expect(s.sim.now() - t0).toBe(200 * 600);
     s.sim.setSpeed(0);
     const paused = s.sim.now();
-    await new Promise((r) => setTimeout(r, 50));
+    wall.advanceBy(1000);
+    await new Promise((r) => setTimeout(r, 30));
     expect(s.sim.now()).toBe(paused);
     s.sim.setSpeed('max');
     while (!s.sim.state().sessionOver) await new Promise((r) => setTimeout(r, 5));

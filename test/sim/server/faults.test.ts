@@ -40,14 +40,15 @@ describe('faults', () => {
     const { c } = await stream();
     subscribe(c, 1, 2, [CE]);
     await barrier(c);
-    await fault({ stallFeedSec: 0.3, stallSilent: true });
+    // Margins wide enough for a loaded CI machine: a 1.5 s stall, checked 100 ms in, then waited out.
+    await fault({ stallFeedSec: 1.5, stallSilent: true });
     await adminPost(s!.sim, '/__sim/clock', { speed: 'max' });
     const t0 = s!.sim.state().simTime;
     c.ws.send('ping');
     await new Promise((r) => setTimeout(r, 100));
     expect(s!.sim.state()).toMatchObject({ simTime: t0, stalled: true });
     expect(c.texts).toEqual(['pong']); // only the barrier's
-    await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 100 && s!.sim.state().stalled; i++) await new Promise((r) => setTimeout(r, 50));
     await barrier(c);
     expect(s!.sim.state().simTime).toBeGreaterThan(t0);
   });
