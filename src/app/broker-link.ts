@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import type { EventBus } from '../core/bus.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { type Clock, type TimerHandle, istDate } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { Secrets } from '../core/secrets.js';
@@ -120,6 +120,10 @@ export class BrokerLink {
 
   /** Logs in, loads the instrument master, subscribes the watchlist and starts both streams. Throws if the broker refuses. */
   async connect(): Promise<void> {
+    const today = istDate(this.deps.clock.now());
+    if (!this.deps.calendar.covers(today)) {
+      this.deps.log.warn(`the exchange calendar in config/calendar has no holidays for ${today.slice(0, 4)}: every weekday counts as a trading day until it is updated`);
+    }
     await this.broker.login();
     await this.loadInstruments();
     this.feed.subscribe(this.watchlist(), this.deps.config.feed.mode);

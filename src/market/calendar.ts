@@ -79,6 +79,12 @@ export class TradingCalendar {
     return new TradingCalendar(holidays, weekend);
   }
 
+  /** Whether the holiday files cover `date`'s year; beyond them every weekday would look like a trading day. */
+  covers(date: string): boolean {
+    const years = [...this.holidays].map((d) => d.slice(0, 4));
+    return years.includes(date.slice(0, 4));
+  }
+
   /** A regular trading day: Monday–Friday and not a trading holiday. */
   isRegularTradingDay(date: string): boolean {
     const w = weekday(date);

@@ -18,4 +18,10 @@ describe('session calendar', () => {
     expect(cal.isSessionOpen(istToMillis('2024-01-26', '11:00'))).toBe(false); // Republic Day
     expect(cal.isSessionOpen(istToMillis('2024-01-20', '11:00'))).toBe(true); // Saturday full session
   });
+
+  it('says which years its holiday files cover', () => {
+    expect(cal.covers('2024-05-01')).toBe(true);
+    expect(cal.covers('2026-12-31')).toBe(true);
+    expect(cal.covers('2027-01-04')).toBe(false);
+  });
 });
