@@ -7,18 +7,20 @@ import { decodeLine } from '../core/ledger/format.js';
 import { lineChunks } from '../core/ledger/read.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command, type Io } from './command.js';
 
-const usage = `usage: rustro ledger <stats|tail|replay|verify> [FILE] [--data-dir D] [-n N]
+const usage = `usage: rustro ledger <stats|tail|replay|verify> [FILE] [--data-dir D] [-n N] [--all]
   stats    lines, seq range, IST time range, counts per event type, file size
   tail     the last N lines (default 20), human readable
   replay   every record as one JSON line
   verify   checks every line, the hash chain and the seq run; exit 1 on any problem
+           --all: every day file in <data-dir>/ledger, and that seq runs on from one file to the next
 FILE defaults to the newest day file in <data-dir>/ledger (data-dir defaults to "data").`;
 
-type Args = { sub: string; file: string | undefined; dataDir: string; n: number };
+type Args = { sub: string; file: string | undefined; dataDir: string; n: number; all: boolean };
 
 function parseArgs(args: string[]): Args {
   let dataDir = 'data';
   let n = 20;
+  let all = false;
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -30,7 +32,8 @@ function parseArgs(args: string[]): Args {
         if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`-n wants a positive integer, got '${v}'`);
         n = Number(v);
       }
-    } else if (a.startsWith('--data-dir=')) dataDir = a.slice('--data-dir='.length);
+    } else if (a === '--all') all = true;
+    else if (a.startsWith('--data-dir=')) dataDir = a.slice('--data-dir='.length);
     else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
     else positional.push(a);
   }
@@ -38,7 +41,8 @@ function parseArgs(args: string[]): Args {
   if (sub === undefined) throw new UsageError('missing subcommand');
   if (!['stats', 'tail', 'replay', 'verify'].includes(sub)) throw new UsageError(`unknown subcommand '${sub}'`);
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  return { sub, file, dataDir, n };
+  if (all && (sub !== 'verify' || file !== undefined)) throw new UsageError('--all goes with verify and no FILE');
+  return { sub, file, dataDir, n, all };
 }
 
 /** The file to look at, or a message saying why there is none. */
@@ -129,11 +133,37 @@ async function verifyOut(file: string, io: Io): Promise<number> {
   return EXIT_FAILED;
 }
 
+/** Every day file, and the seq carried on from each file to the next (a lost day file shows as a gap). */
+async function verifyAll(dir: string, io: Io): Promise<number> {
+  const files = ledgerFiles(dir);
+  if (files.length === 0) {
+    io.err(`rustro ledger: no ledger: no YYYY-MM-DD.jsonl files in ${dir}`);
+    return EXIT_FAILED;
+  }
+  let failed = false;
+  let prevLast: number | undefined;
+  let prevName = '';
+  for (const f of files) {
+    if ((await verifyOut(f, io)) !== EXIT_OK) failed = true;
+    const rep = await verify(f);
+    if (prevLast !== undefined && rep.firstSeq !== undefined && rep.firstSeq !== prevLast + 1) {
+      io.out(`seq gap: ${prevName} ends at ${prevLast}, ${basename(f)} starts at ${rep.firstSeq}`);
+      failed = true;
+    }
+    if (rep.lastSeq !== undefined) {
+      prevLast = rep.lastSeq;
+      prevName = basename(f);
+    }
+  }
+  return failed ? EXIT_FAILED : EXIT_OK;
+}
+
 const command: Command = {
   summary: 'inspect a ledger day file: stats, tail, replay, verify',
   usage,
   async main(args, io) {
     const a = parseArgs(args);
+    if (a.all) return verifyAll(join(a.dataDir, 'ledger'), io);
     const target = resolveFile(a);
     if ('error' in target) {
       io.err(`rustro ledger: ${target.error}`);

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import command from '../../src/cli/ledger.js';
@@ -76,5 +76,35 @@ describe('rustro ledger', () => {
     await expect(run()).rejects.toThrow(UsageError);
     await expect(run('tail', '-n', 'x')).rejects.toThrow(UsageError);
     await expect(run('stats', '--bogus')).rejects.toThrow(UsageError);
+  });
+});
+
+describe('rustro ledger verify --all', () => {
+  it('checks every day file and that seq runs on across them; a lost day file shows as a gap', async () => {
+    const d = tempDir();
+    try {
+      const led = await Ledger.open(join(d.dir, 'ledger'), opts);
+      const day = 86_400_000;
+      const t0 = Date.parse('2024-01-02T09:15:00+05:30');
+      for (let k = 0; k < 3; k++) for (const e of sampleEvents(4, t0 + k * day)) void led.append(e);
+      await led.close();
+      const ok = await runCommand(command, 'verify', '--all', '--data-dir', d.dir);
+      expect(ok.code).toBe(0);
+      expect(ok.out).toEqual([
+        'OK 2024-01-02.jsonl: 4 lines, seq 1..4',
+        'OK 2024-01-03.jsonl: 4 lines, seq 5..8',
+        'OK 2024-01-04.jsonl: 4 lines, seq 9..12',
+      ]);
+      rmSync(join(d.dir, 'ledger', '2024-01-03.jsonl'));
+      const gap = await runCommand(command, 'verify', '--all', '--data-dir', d.dir);
+      expect(gap.code).toBe(1);
+      expect(gap.out).toContain('seq gap: 2024-01-02.jsonl ends at 4, 2024-01-04.jsonl starts at 9');
+    } finally {
+      d.cleanup();
+    }
+  });
+
+  it('goes with verify and no FILE only', async () => {
+    await expect(run('stats', '--all')).rejects.toThrow(UsageError);
   });
 });
