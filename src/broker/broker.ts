@@ -12,6 +12,13 @@ export type OptionType = 'CE' | 'PE';
 export type Side = 'BUY' | 'SELL';
 export type OrderType = 'LIMIT' | 'MARKET';
 export type Product = 'INTRADAY' | 'CARRYFORWARD';
+/**
+ * A position's product: Rustro's own two, or `OTHER` for a position opened
+ * some other way (DELIVERY, MARGIN, BO… — by hand in the broker's app), with
+ * the broker's word in `Position.rawProduct`. Such positions are reported,
+ * never dropped: they hold real exposure.
+ */
+export type PositionProduct = Product | 'OTHER';
 
 /** One tradable (or watchable) contract. */
 export type Instrument = {
@@ -86,7 +93,9 @@ export type Position = {
   token: string;
   symbol: string;
   exchange: Exchange;
-  product: Product;
+  product: PositionProduct;
+  /** The broker's product word when `product` is `OTHER`. */
+  rawProduct?: string;
   /** Net units: positive long, negative short. */
   netQty: number;
   buyQty: number;

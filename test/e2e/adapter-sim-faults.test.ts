@@ -5,6 +5,7 @@
  * delayed acknowledgement and a placement answer lost after the order was
  * booked. Time: see support/harness.ts.
  */
+import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Instrument, InstrumentRef, OrderRequest } from '../../src/broker/broker.js';
 import { SmartApiError } from '../../src/broker/smartapi/errors.js';
@@ -195,25 +196,76 @@ describe('order faults', () => {
     expect(err).toMatchObject({ kind: 'envelope', code: 'AB4036', category: 'rejected', endpoint: 'placeOrder' });
     expect(await simOrdersTagged('e2e-rej-1')).toBe(0);
 
-    const ack = await rig.broker.placeOrder(order('e2e-rej-2', { qty: 25 })); // not a lot multiple
+    // A quantity off the lot size is refused by the adapter before it leaves (the instrument is in the index).
+    await expect(rig.broker.placeOrder(order('e2e-rej-lot', { qty: 25 }))).rejects.toMatchObject({ kind: 'invalid_request', code: 'BAD_QTY' });
+    expect(await simOrdersTagged('e2e-rej-lot')).toBe(0);
+
+    const ack = await rig.broker.placeOrder(order('e2e-rej-2', { price: 99_999.95 })); // outside the day's price band
     await waitFor(() => rig.of('OrderUpdated').some((u) => u.tag === 'e2e-rej-2'), 'OrderUpdated rejected');
     const u = rig.of('OrderUpdated').find((x) => x.tag === 'e2e-rej-2')!;
     expect(u).toMatchObject({ orderId: ack.orderId, state: 'rejected', rawStatus: 'rejected', source: 'stream' });
-    expect(u.reason).toMatch(/lot size 50/);
+    expect(u.reason).toMatch(/price band/);
     expect((await rig.broker.orderStatus(ack.orderId))?.state).toBe('rejected');
   });
 
-  it('HTTP 500 on placements: outcome unknown, looked up by tag, re-sent once, never duplicated', async () => {
-    env.sim.setFaults({ http: { rate500: 1, pathPrefix: '/rest/secure/angelbroking/order/v1/placeOrder' } });
-    const booked = env.sim.state().orders;
-    const sent = { place: rig.broker.rest.sent.get('placeOrder') ?? 0, book: rig.broker.rest.sent.get('getOrderBook') ?? 0 };
-    const err = await rig.broker.placeOrder(order('e2e-500-1')).catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'unknown_outcome', endpoint: 'placeOrder' });
-    expect(rig.broker.rest.sent.get('placeOrder')! - sent.place).toBe(2);
-    expect(rig.broker.rest.sent.get('getOrderBook')! - sent.book).toBe(2);
-    expect(env.sim.state().orders).toBe(booked);
-    env.sim.setFaults({ clear: true });
-    expect(await simOrdersTagged('e2e-500-1')).toBe(0);
+  it('HTTP 500 on placements: outcome unknown, looked up by tag over the window on the clock, never re-sent', async () => {
+    const slow = makeRig(env, { broker: { orders: { lookupDelayMs: 1_000, lookupWindowMs: 3_000 } } });
+    try {
+      await slow.broker.login();
+      env.sim.setFaults({ http: { rate500: 1, pathPrefix: '/rest/secure/angelbroking/order/v1/placeOrder' } });
+      const booked = env.sim.state().orders;
+      let done = false;
+      const p = slow.broker.placeOrder(order('e2e-500-1')).catch((e: unknown) => e).finally(() => (done = true));
+      for (let i = 0; i < 20 && !done; i++) {
+        await settle();
+        env.clock.advanceBy(500);
+      }
+      const err = await p;
+      expect(err).toBeInstanceOf(SmartApiError);
+      expect(err).toMatchObject({ kind: 'unknown_outcome', endpoint: 'placeOrder', sent: 'unknown' });
+      expect(slow.broker.rest.sent.get('placeOrder')).toBe(1);
+      // Reads every 1 s over a 3 s window (the test clock runs on while reads are in flight: 2 or 3 reads).
+      expect(slow.broker.rest.sent.get('getOrderBook')).toBeGreaterThanOrEqual(2);
+      expect(slow.broker.rest.sent.get('getOrderBook')).toBeLessThanOrEqual(3);
+      expect(env.sim.state().orders).toBe(booked);
+      env.sim.setFaults({ clear: true });
+      expect(await simOrdersTagged('e2e-500-1')).toBe(0);
+    } finally {
+      env.sim.setFaults({ clear: true });
+      await slow.close();
+    }
+  });
+
+  it('a placement that never reached the server (connection refused) is a definite failure: network, sent "no", no lookup, nothing booked', async () => {
+    // A loopback forwarder to the simulator that can be shut, so the session is live but the next connect is refused.
+    const sockets = new Set<Socket>();
+    const target = new URL(env.sim.url);
+    const proxy = createServer((c) => {
+      const up = connect(Number(target.port), target.hostname);
+      sockets.add(c).add(up);
+      c.pipe(up).pipe(c);
+      const drop = (): void => { c.destroy(); up.destroy(); };
+      c.on('error', drop).on('close', drop);
+      up.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const port = (proxy.address() as AddressInfo).port;
+    const cut = makeRig(env, { broker: { rest: { baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 3000, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, factor: 1, randomize: false } } } });
+    try {
+      await cut.broker.login();
+      const closed = new Promise<void>((r) => proxy.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+      await settle();
+      const booked = env.sim.state().orders;
+      const err = await cut.broker.placeOrder(order('e2e-refused-1')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'network', code: 'ECONNREFUSED', sent: 'no', endpoint: 'placeOrder' });
+      expect(cut.broker.rest.sent.get('getOrderBook') ?? 0).toBe(0);
+      expect(env.sim.state().orders).toBe(booked);
+      expect(await simOrdersTagged('e2e-refused-1')).toBe(0);
+    } finally {
+      await cut.close(); // its logout is refused too: logged, tokens forgotten
+    }
   });
 
   it('a delayed acknowledgement: the order-status stream reports the order before the answer arrives', async () => {

@@ -78,7 +78,8 @@ export class SmartApiBroker implements Broker {
     this.auth = new SmartApiAuth(this.rest, secrets, clock, bus, log, opts.auth);
     this.orders = new SmartApiOrders(this.rest, clock, log, opts.orders);
     this.orders.tokenOf = (symbol, exchange) => this.index?.bySymbolOn(exchange, symbol)?.token;
-    this.market = new SmartApiMarketData(this.rest);
+    this.orders.instrumentOf = (exchange, token) => this.index?.get({ exchange: exchange as InstrumentRef['exchange'], token });
+    this.market = new SmartApiMarketData(this.rest, log);
     const feedCreds: FeedCredentials = {
       apiKey: secrets.apiKey,
       clientCode: secrets.clientCode,
@@ -129,7 +130,11 @@ export class SmartApiBroker implements Broker {
     return this.market.funds();
   }
 
-  /** Places an order; an unknown outcome is resolved by tag (see `PlaceResult.resolution`). */
+  /**
+   * Places an order, sending it at most once. A lost answer is resolved by
+   * looking the tag up for `orders.lookupWindowMs` (`resolution: 'found_by_tag'`);
+   * never found → `SmartApiError` kind `unknown_outcome` (never re-sent here).
+   */
   placeOrder(req: OrderRequest): Promise<PlaceResult> {
     return this.orders.place(req);
   }

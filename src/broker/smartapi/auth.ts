@@ -63,6 +63,9 @@ export class SmartApiAuth implements SessionPort {
   private tokens: Tokens | undefined;
   private generation = 0;
   private info: BrokerSession | undefined;
+  /** In-flight operations, shared by concurrent callers (feed 401, order socket, morning re-login, REST renewals). */
+  private loggingIn: Promise<BrokerSession> | undefined;
+  private refreshing: Promise<BrokerSession> | undefined;
   private renewing: Promise<void> | undefined;
   private readonly config: AuthConfig;
 
@@ -107,14 +110,22 @@ export class SmartApiAuth implements SessionPort {
     return this.tokens === undefined ? undefined : { jwt: this.tokens.jwt, generation: this.generation };
   }
 
-  async login(): Promise<BrokerSession> {
-    const now = this.clock.now();
+  /** Logs in (client code + PIN + TOTP). Concurrent calls share one in-flight login. */
+  login(): Promise<BrokerSession> {
+    this.loggingIn ??= this.doLogin().finally(() => {
+      this.loggingIn = undefined;
+    });
+    return this.loggingIn;
+  }
+
+  private async doLogin(): Promise<BrokerSession> {
     const data = await this.rest.call('login', sessionTokens, {
-      body: {
+      // Built per attempt: a retry (e.g. after a 403 rate-limit answer) across a TOTP step sends a fresh code.
+      bodyFn: () => ({
         clientcode: this.secrets.clientCode.reveal(),
         password: this.secrets.pin.reveal(),
-        totp: totpCode(this.secrets.totpSecret.reveal(), now, this.config.totpPeriodS),
-      },
+        totp: totpCode(this.secrets.totpSecret.reveal(), this.clock.now(), this.config.totpPeriodS),
+      }),
     });
     this.install(data.jwtToken, data.refreshToken, data.feedToken);
     const at = this.clock.now();
@@ -124,8 +135,20 @@ export class SmartApiAuth implements SessionPort {
     return this.info;
   }
 
-  /** generateTokens with the refresh token; falls back to a full login when the broker refuses it. */
-  async refresh(reason = 'requested'): Promise<BrokerSession> {
+  /**
+   * generateTokens with the refresh token; falls back to a full login when the
+   * broker refuses it. Joins a login already in flight instead of racing it;
+   * concurrent refreshes share one.
+   */
+  refresh(reason = 'requested'): Promise<BrokerSession> {
+    if (this.loggingIn !== undefined) return this.loggingIn;
+    this.refreshing ??= this.doRefresh(reason).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(reason: string): Promise<BrokerSession> {
     if (this.tokens === undefined) return this.login();
     try {
       const data = await this.rest.call('generateTokens', refreshedTokens, {
@@ -145,8 +168,17 @@ export class SmartApiAuth implements SessionPort {
     return this.info;
   }
 
+  /**
+   * A token of generation `staleGeneration` was refused: renew, unless a newer
+   * session already exists or is being made (then wait for that one). One
+   * renewal at a time, shared by every caller.
+   */
   async renew(staleGeneration: number, reason: string): Promise<void> {
     if (this.generation > staleGeneration) return; // someone else renewed already
+    if (this.loggingIn !== undefined) {
+      await this.loggingIn; // a login in flight makes the newer session
+      return;
+    }
     this.renewing ??= this.refresh(reason)
       .then(() => undefined)
       .finally(() => {

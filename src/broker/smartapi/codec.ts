@@ -122,12 +122,15 @@ function reject(reason: string): FrameRejection {
   return { rejected: reason };
 }
 
-function depth(b: Uint8Array, from: number): DepthLevel[] {
+/** Five depth levels, or undefined when a price, quantity or order count is negative. */
+function depth(b: Uint8Array, from: number): DepthLevel[] | undefined {
   const out: DepthLevel[] = new Array(5);
   for (let i = 0; i < 5; i++) {
     const o = from + i * DEPTH_ENTRY_BYTES;
     // o+0: i16 buy/sell flag — ignored: the split is by position (§11.5, SDK-js/java).
-    out[i] = { price: i64(b, o + 10) / 100, qty: i64(b, o + 2), orders: i16(b, o + 18) };
+    const price = i64(b, o + 10), qty = i64(b, o + 2), orders = i16(b, o + 18);
+    if (price < 0 || qty < 0 || orders < 0) return undefined;
+    out[i] = { price: price / 100, qty, orders };
   }
   return out;
 }
@@ -149,9 +152,12 @@ function check(b: Uint8Array): number | FrameRejection {
 
 /**
  * Decodes one binary frame (one packet) into a Tick, or says why not.
- * Never throws, whatever the bytes.
+ * Never throws, whatever the bytes. Implausible values are refused by name:
+ * a negative price or quantity, a non-finite total (NaN/±Infinity in the f64
+ * fields), an exchange timestamp below 0 or above `maxExchTs` (the feed passes
+ * its clock + a tolerance: an upper bound only).
  */
-export function decodeTick(b: Uint8Array): DecodeResult {
+export function decodeTick(b: Uint8Array, maxExchTs = Infinity): DecodeResult {
   const mode = check(b);
   if (typeof mode !== 'number') return mode;
   const token = readToken(b);
@@ -159,29 +165,56 @@ export function decodeTick(b: Uint8Array): DecodeResult {
   const exchange = EXCHANGE_BY_TYPE[b[1]!]!;
   const exchTs = i64(b, 35);
   if (exchTs < 0) return reject(`negative exchange timestamp ${exchTs}`);
-  const ltp = i64(b, 43) / 100;
+  if (exchTs > maxExchTs) return reject(`implausible exchange timestamp ${exchTs}: later than ${maxExchTs}`);
+  const ltpRaw = i64(b, 43);
+  if (ltpRaw < 0) return reject(`negative ltp ${ltpRaw / 100}`);
+  const ltp = ltpRaw / 100;
   if (mode === 1) return { token, exchange, mode: 'ltp', exchTs, ltp };
+  const lastQty = i64(b, 51), avg = i64(b, 59), volume = i64(b, 67);
+  const totBuyQty = f64(b, 75), totSellQty = f64(b, 83);
+  const open = i64(b, 91), high = i64(b, 99), low = i64(b, 107), close = i64(b, 115);
+  // Any negative (or NaN: every comparison is false) falls to the named reason.
+  if (!(lastQty >= 0 && avg >= 0 && volume >= 0 && open >= 0 && high >= 0 && low >= 0 && close >= 0 && totBuyQty >= 0 && totSellQty >= 0 && totBuyQty !== Infinity && totSellQty !== Infinity)) {
+    return reject(quoteReason(lastQty, avg, volume, totBuyQty, totSellQty, open, high, low, close));
+  }
   if (mode === 2) {
     return {
       token, exchange, mode: 'quote', exchTs, ltp,
-      lastQty: i64(b, 51), avgPrice: i64(b, 59) / 100, volume: i64(b, 67),
-      totBuyQty: f64(b, 75), totSellQty: f64(b, 83),
-      open: i64(b, 91) / 100, high: i64(b, 99) / 100, low: i64(b, 107) / 100, close: i64(b, 115) / 100,
+      lastQty, avgPrice: avg / 100, volume, totBuyQty, totSellQty,
+      open: open / 100, high: high / 100, low: low / 100, close: close / 100,
     };
   }
+  const lastTradeTs = i64(b, 123), oi = i64(b, 131);
+  const upper = i64(b, 347), lower = i64(b, 355), high52 = i64(b, 363), low52 = i64(b, 371);
+  if (!(lastTradeTs >= 0 && oi >= 0 && upper >= 0 && lower >= 0 && high52 >= 0 && low52 >= 0)) {
+    return reject(firstNegative([['lastTradeTs', lastTradeTs], ['oi', oi], ['upperCircuit', upper], ['lowerCircuit', lower], ['high52', high52], ['low52', low52]]));
+  }
+  const bids = depth(b, DEPTH_OFFSET);
+  const asks = depth(b, DEPTH_OFFSET + 5 * DEPTH_ENTRY_BYTES);
+  if (bids === undefined || asks === undefined) return reject(`negative depth price, quantity or order count`);
   return {
     token, exchange, mode: 'snap', exchTs, ltp,
-    lastQty: i64(b, 51), avgPrice: i64(b, 59) / 100, volume: i64(b, 67),
-    totBuyQty: f64(b, 75), totSellQty: f64(b, 83),
-    open: i64(b, 91) / 100, high: i64(b, 99) / 100, low: i64(b, 107) / 100, close: i64(b, 115) / 100,
-    lastTradeTs: i64(b, 123) * 1000,
-    oi: i64(b, 131),
+    lastQty, avgPrice: avg / 100, volume, totBuyQty, totSellQty,
+    open: open / 100, high: high / 100, low: low / 100, close: close / 100,
+    lastTradeTs: lastTradeTs * 1000,
+    oi,
     // 139: f64 OI change % — a dummy field (docs): kept out of Tick, see decodeFrameDetail.
-    bids: depth(b, DEPTH_OFFSET),
-    asks: depth(b, DEPTH_OFFSET + 5 * DEPTH_ENTRY_BYTES),
-    upperCircuit: i64(b, 347) / 100, lowerCircuit: i64(b, 355) / 100,
-    high52: i64(b, 363) / 100, low52: i64(b, 371) / 100,
+    bids, asks,
+    upperCircuit: upper / 100, lowerCircuit: lower / 100,
+    high52: high52 / 100, low52: low52 / 100,
   };
+}
+
+/** The reason for a quote block that failed the fast check (cold path). */
+function quoteReason(lastQty: number, avg: number, volume: number, tbq: number, tsq: number, open: number, high: number, low: number, close: number): string {
+  if (!Number.isFinite(tbq)) return `non-finite totBuyQty ${tbq}`;
+  if (!Number.isFinite(tsq)) return `non-finite totSellQty ${tsq}`;
+  return firstNegative([['lastQty', lastQty], ['avgPrice', avg], ['volume', volume], ['totBuyQty', tbq], ['totSellQty', tsq], ['open', open], ['high', high], ['low', low], ['close', close]]);
+}
+
+function firstNegative(fields: [string, number][]): string {
+  for (const [name, v] of fields) if (v < 0) return `negative ${name} ${v}`;
+  return 'implausible value';
 }
 
 /** Like decodeTick, plus the wire fields Rustro does not trade on (exchangeType, sequence, OI change %). Tools only. */

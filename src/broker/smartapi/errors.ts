@@ -93,7 +93,7 @@ export class SmartApiError extends Error {
     this.code = code;
     this.brokerMessage = brokerMessage;
     this.httpStatus = init.httpStatus;
-    this.sent = init.sent ?? (kind === 'network' || kind === 'timeout' ? 'unknown' : kind === 'invalid_request' || kind === 'no_session' ? 'no' : 'yes');
+    this.sent = init.sent ?? (kind === 'network' || kind === 'timeout' || kind === 'unknown_outcome' ? 'unknown' : kind === 'invalid_request' || kind === 'no_session' ? 'no' : 'yes');
     this.attempts = init.attempts ?? 1;
     this.category =
       kind === 'rate_limit' ? 'rate_limit'

@@ -15,7 +15,7 @@
  *  - text `ping` every pingIntervalMs; `pong` and every other message count
  *    as life. No message for deadAfterMs → FeedDisconnected + reconnect.
  *  - during the session (isSessionOpen), no tick with a newer exchange
- *    timestamp for muteAfterMs from the link's sentinel tokens (indices by
+ *    timestamp (per token) for muteAfterMs from the link's sentinel tokens (indices by
  *    default; any token if it has none; a replayed snapshot is not life) →
  *    FeedMuted{resubscribe} and a resubscribe; still no tick muteAfterMs later
  *    → FeedMuted{reconnect} and a reconnect.
@@ -35,7 +35,8 @@ import { decodeTick, hexPrefix, isRejection } from './codec.js';
 import { SubscriptionTable, buildRequests, type SubEntry } from './feed-subscriptions.js';
 import type { FrameSink } from './recorder.js';
 
-export type FeedCredentials = { jwt: string; apiKey: string; clientCode: string; feedToken: string };
+/** The revealed values one upgrade request carries (fetched fresh before every connect). */
+export type FeedHandshakeTokens = { jwt: string; apiKey: string; clientCode: string; feedToken: string };
 
 export type FeedOptions = {
   /** Text `ping` period. SDKs: 10 s. */
@@ -67,6 +68,12 @@ export type FeedOptions = {
   muteResubscribe: 'unsubscribe-subscribe' | 'subscribe';
   /** Upgrade (handshake) timeout, enforced by `ws` on the wall clock. */
   handshakeTimeoutMs: number;
+  /**
+   * A tick stamped later than the feed clock's now + this is refused
+   * (FeedFrameRejected). An upper bound only: replays and the demo carry
+   * market times far in the past of the wall clock.
+   */
+  maxFutureExchTsMs: number;
 };
 
 export const DEFAULT_FEED_OPTIONS: Readonly<FeedOptions> = Object.freeze({
@@ -83,6 +90,7 @@ export const DEFAULT_FEED_OPTIONS: Readonly<FeedOptions> = Object.freeze({
   authorizationScheme: 'raw',
   muteResubscribe: 'unsubscribe-subscribe',
   handshakeTimeoutMs: 10_000,
+  maxFutureExchTsMs: 86_400_000,
 });
 
 /** What the edge reports about one socket. `closed` is called exactly once, last. */
@@ -98,7 +106,7 @@ export type Connector = (url: string, headers: Record<string, string>, handlers:
 export type SmartStreamFeedConfig = {
   url: string;
   /** Called before every connect, so a fresh login can supply new tokens. */
-  auth: () => Promise<FeedCredentials>;
+  auth: () => Promise<FeedHandshakeTokens>;
   bus: EventBus;
   clock: Clock;
   options?: Partial<FeedOptions>;
@@ -148,8 +156,8 @@ class Link {
   lastMessageAt = 0;
   /** Last tick from a sentinel (or the open / session start / last resubscribe). */
   muteSince = 0;
-  /** Newest exchange timestamp of a sentinel tick on this link (kept across reconnects). */
-  sentinelExchTs = -Infinity;
+  /** Newest exchange timestamp per sentinel (exchange → token → ms) on this link, kept across reconnects: feeds' clocks differ per token. */
+  readonly lastExchTs = new Map<Exchange, Map<string, number>>();
   muteStage: 0 | 1 = 0;
   muteStageAt = 0;
   ping: TimerHandle | undefined;
@@ -275,7 +283,7 @@ export class SmartStreamFeed implements TickStream {
         this.c.recordErrors++;
       }
     }
-    const r = decodeTick(frame);
+    const r = decodeTick(frame, now + this.opts.maxFutureExchTsMs);
     if (isRejection(r)) {
       this.c.rejected++;
       this.cfg.bus.emit('FeedFrameRejected', { connection, reason: r.rejected, length: frame.length, headHex: hexPrefix(frame) });
@@ -285,10 +293,15 @@ export class SmartStreamFeed implements TickStream {
     // Life means exchange time moving on: a snapshot the server replays after a (re)subscribe
     // carries the last exchange timestamp already seen and must not end a mute (§15: snapshots
     // after subscribing are optional, so a muted server may still send them).
-    if (link !== undefined && (link.sentinelCount === 0 || link.sentinels.get(r.exchange)?.has(r.token) === true) && r.exchTs > link.sentinelExchTs) {
-      link.sentinelExchTs = r.exchTs;
-      link.muteSince = now;
-      link.muteStage = 0;
+    if (link !== undefined && (link.sentinelCount === 0 || link.sentinels.get(r.exchange)?.has(r.token) === true)) {
+      let perToken = link.lastExchTs.get(r.exchange);
+      if (perToken === undefined) link.lastExchTs.set(r.exchange, (perToken = new Map()));
+      const last = perToken.get(r.token);
+      if (last === undefined || r.exchTs > last) {
+        perToken.set(r.token, r.exchTs);
+        link.muteSince = now;
+        link.muteStage = 0;
+      }
     }
     this.cfg.bus.emit('Tick', r);
   }
@@ -305,7 +318,7 @@ export class SmartStreamFeed implements TickStream {
     const gen = ++link.gen;
     link.state = 'connecting';
     link.reconnect = undefined;
-    let creds: FeedCredentials;
+    let creds: FeedHandshakeTokens;
     try {
       creds = await this.cfg.auth();
     } catch (err) {

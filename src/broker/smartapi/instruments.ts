@@ -6,7 +6,7 @@
  * a JSON array, one instrument per line) so restarts during the day, and the
  * `rustro instruments` command, do not download it again.
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import axios from 'axios';
@@ -111,10 +111,10 @@ export type MasterStats = {
 };
 
 /** Parses a master stream into instruments, counting skipped and bad rows. */
-export async function parseMaster(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): Promise<{ instruments: Instrument[]; stats: MasterStats }> {
+export async function parseMaster(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, label = 'instrument master'): Promise<{ instruments: Instrument[]; stats: MasterStats }> {
   const instruments: Instrument[] = [];
   const stats: MasterStats = { rows: 0, instruments: 0, skipped: 0, bad: 0, badSamples: [] };
-  for await (const text of splitJsonArray(source)) {
+  for await (const text of splitJsonArray(source, label)) {
     stats.rows++;
     let raw: unknown;
     try {
@@ -167,21 +167,49 @@ export function newestCacheFile(dataDir: string): string | undefined {
   return last === undefined ? undefined : join(dir, last);
 }
 
-/** Writes the list as a JSON array, one instrument per line, atomically (tmp + rename). */
+/** Writes the list as a JSON array, one instrument per line, durably and atomically (tmp, fsync, rename, fsync of the folder). */
 export function writeCache(file: string, instruments: readonly Instrument[]): void {
-  mkdirSync(join(file, '..'), { recursive: true });
+  const dir = join(file, '..');
+  mkdirSync(dir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   const lines = instruments.map((i) => JSON.stringify(i));
-  writeFileSync(tmp, `[\n${lines.join(',\n')}\n]\n`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, `[\n${lines.join(',\n')}\n]\n`);
+    fsyncSync(fd); // the bytes are on disk before the name points at them: a crash leaves the old file or the whole new one
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, file);
+  try {
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Directory fsync is not supported everywhere (e.g. some platforms refuse it); the rename itself is atomic.
+  }
 }
 
-/** Reads a cache file (streamed, each entry checked). */
+/**
+ * Reads a cache file (streamed, each entry checked; an entry that is not JSON
+ * or not an instrument counts as bad). Throws, naming the file, when the file
+ * is not a whole JSON array (truncated, garbage).
+ */
 export async function readCache(file: string): Promise<{ instruments: Instrument[]; bad: number }> {
   const instruments: Instrument[] = [];
   let bad = 0;
-  for await (const text of splitJsonArray(createReadStream(file))) {
-    const p = cachedInstrument.safeParse(JSON.parse(text));
+  for await (const text of splitJsonArray(createReadStream(file), `instrument cache ${file}`)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      bad++;
+      continue;
+    }
+    const p = cachedInstrument.safeParse(raw);
     if (p.success) instruments.push(p.data as Instrument);
     else bad++;
   }
@@ -212,10 +240,13 @@ export async function loadInstruments(opts: { dataDir: string; clock: Clock; mas
   const cfg = { ...DEFAULT_MASTER, ...opts.master };
   const file = cacheFile(opts.dataDir, istDate(opts.clock.now()));
   if (opts.refresh !== true && existsSync(file)) {
-    const { instruments, bad } = await readCache(file);
-    if (instruments.length > 0) {
-      if (bad > 0) opts.log?.warn({ file, bad }, 'instrument cache has unreadable entries; they were skipped');
-      return { instruments, source: 'cache', file };
+    try {
+      const { instruments, bad } = await readCache(file);
+      if (instruments.length > 0 && bad === 0) return { instruments, source: 'cache', file };
+      // A cache with damaged entries is not trusted (a missing row is a missing contract): download again.
+      opts.log?.warn({ file, good: instruments.length, bad }, 'instrument cache is damaged; downloading the master again');
+    } catch (err) {
+      opts.log?.warn({ file, error: err instanceof Error ? err.message : String(err) }, 'instrument cache is unreadable; downloading the master again');
     }
   }
   const t0 = opts.clock.now();
@@ -224,7 +255,7 @@ export async function loadInstruments(opts: { dataDir: string; clock: Clock; mas
     res.data.destroy();
     throw new Error(`instrument master download failed: HTTP ${res.status} from ${cfg.url}`);
   }
-  const { instruments, stats } = await parseMaster(res.data);
+  const { instruments, stats } = await parseMaster(res.data, `instrument master ${cfg.url}`);
   if (instruments.length === 0) throw new Error(`instrument master from ${cfg.url} held no usable rows (${stats.rows} rows, ${stats.bad} bad)`);
   writeCache(file, instruments);
   const level = stats.bad > 0 ? 'warn' : 'info';

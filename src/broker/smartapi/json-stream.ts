@@ -36,6 +36,9 @@ export class JsonArraySplitter {
   /** Characters consumed, for error positions. */
   private offset = 0;
 
+  /** `label` names the source in errors, e.g. the file or the URL. */
+  constructor(private readonly label = 'instrument master') {}
+
   /** Returns the complete element texts that end in this chunk. */
   push(chunk: string): string[] {
     const out: string[] = [];
@@ -100,14 +103,14 @@ export class JsonArraySplitter {
   }
 
   private error(what: string, i: number): Error {
-    return new Error(`instrument master: ${what} at character ${this.offset + i}`);
+    return new Error(`${this.label}: ${what} at character ${this.offset + i}`);
   }
 }
 
-/** Splits a byte or text stream holding one JSON array into its objects' texts. */
-export async function* splitJsonArray(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<string> {
+/** Splits a byte or text stream holding one JSON array into its objects' texts; errors name `label` (the file or URL). */
+export async function* splitJsonArray(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, label = 'instrument master'): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
-  const splitter = new JsonArraySplitter();
+  const splitter = new JsonArraySplitter(label);
   for await (const chunk of source) {
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     yield* splitter.push(text);

@@ -2,7 +2,8 @@
  * REST market data (§7) and account reads (§5, §6): quotes, historical
  * candles, funds and positions, mapped to the port's types.
  */
-import type { Candle, CandleInterval, CandleRequest, Funds, InstrumentRef, Position, Product, Quote, QuoteMode } from '../broker.js';
+import type { Candle, CandleInterval, CandleRequest, Funds, InstrumentRef, Position, Quote, QuoteMode } from '../broker.js';
+import type { Logger } from '../../core/log.js';
 import { toIst } from '../../core/clock.js';
 import { SmartApiError } from './errors.js';
 import { asExchange } from './order-mapping.js';
@@ -27,25 +28,40 @@ const DAY_MS = 86_400_000;
 const fmt = (ms: number): string => toIst(ms).toFormat('yyyy-MM-dd HH:mm');
 
 export class SmartApiMarketData {
-  constructor(private readonly rest: SmartApiRest) {}
+  constructor(
+    private readonly rest: SmartApiRest,
+    private readonly log?: Logger,
+  ) {}
 
   async funds(): Promise<Funds> {
     const d = await this.rest.call('getRMS', rms);
     return { availableCash: d.availablecash, net: d.net, utilised: d.utiliseddebits };
   }
 
+  /**
+   * Every position on the exchanges Rustro knows, whatever its product: one
+   * opened outside Rustro (DELIVERY, MARGIN, BO…) is `product: 'OTHER'` with
+   * the broker's word in `rawProduct` — real exposure is never dropped. Rows
+   * on other exchanges (MCX, CDS…) cannot be expressed in the port's types;
+   * an open one is logged as a warning.
+   */
   async positions(): Promise<Position[]> {
     const rows = await this.rest.call('getPosition', listOf(positionRow), { emptyCodes: ['AB1016'] });
     const out: Position[] = [];
     for (const r of rows) {
       const exchange = asExchange(r.exchange);
-      const product = r.producttype.toUpperCase();
-      if (exchange === undefined || (product !== 'INTRADAY' && product !== 'CARRYFORWARD')) continue;
+      if (exchange === undefined) {
+        if (r.netqty !== 0) this.log?.warn({ exchange: r.exchange, symbol: r.tradingsymbol, netQty: r.netqty }, 'open position on an exchange Rustro does not trade: not reported');
+        continue;
+      }
+      const raw = r.producttype.trim().toUpperCase();
+      const own = raw === 'INTRADAY' || raw === 'CARRYFORWARD';
       out.push({
         token: r.symboltoken,
         symbol: r.tradingsymbol,
         exchange,
-        product: product as Product,
+        product: own ? raw : 'OTHER',
+        ...(own ? {} : { rawProduct: r.producttype }),
         netQty: r.netqty,
         buyQty: r.buyqty,
         sellQty: r.sellqty,

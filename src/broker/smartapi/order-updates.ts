@@ -3,7 +3,12 @@
  * the fallback whenever the socket is down. Both paths map rows the same way
  * and publish the same `OrderUpdated` events (tagged `source: stream|poll`);
  * an order's identical consecutive states are published once, whichever path
- * saw them.
+ * saw them. States never go backwards: a poll answered after a stream message
+ * (or a stream message overtaken by a poll) can carry an older row, so per
+ * order nothing is published after a final state (filled, cancelled,
+ * rejected), never a lower filled quantity, and never an older broker time at
+ * the same filled quantity. (Fill progress and finality outrank `updatedAt`,
+ * which falls back to the local clock when the broker gives no time.)
  *
  * Socket protocol: `Authorization: Bearer <jwt>` (plus the SDKs' x-api-key,
  * x-client-code, x-feed-token headers), an initial `AB00` message, JSON text
@@ -19,7 +24,7 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { Secret } from '../../core/secrets.js';
 import { toOrder } from './order-mapping.js';
-import { orderStatusMessage } from './schemas.js';
+import { describeIssues, orderStatusMessage } from './schemas.js';
 
 export const DEFAULT_ORDER_UPDATES_URL = 'wss://tns.angelone.in/smart-order-update';
 
@@ -60,6 +65,13 @@ export type OrderUpdateCredentials = {
 
 type Source = 'stream' | 'poll';
 
+const FINAL: ReadonlySet<Order['state']> = new Set(['filled', 'cancelled', 'rejected']);
+
+/** Header values must be visible ASCII (no CR/LF/controls): a token that is not would corrupt or split the upgrade request. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+type Published = { key: string; state: Order['state']; filledQty: number; updatedAt: number };
+
 export class OrderUpdates {
   private readonly config: OrderUpdatesConfig;
   private ws: WebSocket | undefined;
@@ -71,9 +83,9 @@ export class OrderUpdates {
   private reconnectTimer: TimerHandle | undefined;
   private pollTimer: TimerHandle | undefined;
   private polling = false;
-  private readonly lastKey = new Map<string, string>();
-  /** Counters for tests and diagnostics. */
-  readonly stats = { connects: 0, messages: 0, polls: 0, published: 0, duplicates: 0, rejectedFrames: 0 };
+  private readonly last = new Map<string, Published>();
+  /** Counters for tests and diagnostics. `stale`: rows older than what was already published (dropped). */
+  readonly stats = { connects: 0, messages: 0, polls: 0, published: 0, duplicates: 0, stale: 0, rejectedFrames: 0, connectErrors: 0 };
 
   constructor(
     private readonly creds: OrderUpdateCredentials,
@@ -129,19 +141,39 @@ export class OrderUpdates {
     }
   }
 
+  /** Never throws: a failure to even start a connection (bad URL, bad header value…) schedules a reconnect like a failed handshake. */
   private connect(): void {
     if (!this.running) return;
+    try {
+      this.open();
+    } catch (err) {
+      this.stats.connectErrors++;
+      this.ws = undefined;
+      this.log?.warn({ error: err instanceof Error ? err.message : String(err) }, 'order-status socket could not be opened');
+      this.scheduleReconnect(`connect failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private open(): void {
     const jwt = this.creds.jwt();
     if (jwt === undefined) {
       this.scheduleReconnect('no session yet');
       return;
     }
-    const headers: Record<string, string> = { Authorization: `Bearer ${jwt.reveal().replace(/^Bearer\s+/i, '')}` };
+    const headers: Record<string, string> = {};
+    const put = (name: string, value: string): void => {
+      // The message names the header, never the value (a secret).
+      if (!HEADER_SAFE.test(value)) throw new Error(`${name} holds characters not allowed in an HTTP header (${value.length} characters)`);
+      headers[name] = value;
+    };
+    const token = jwt.reveal().replace(/^Bearer\s+/i, '');
+    put('Authorization', token); // checked bare, then prefixed (the space is fine)
+    headers.Authorization = `Bearer ${token}`;
     if (this.config.sdkHeaders) {
-      headers['x-api-key'] = this.creds.apiKey.reveal();
-      headers['x-client-code'] = this.creds.clientCode.reveal();
+      put('x-api-key', this.creds.apiKey.reveal());
+      put('x-client-code', this.creds.clientCode.reveal());
       const feed = this.creds.feedToken();
-      if (feed !== undefined) headers['x-feed-token'] = feed.reveal();
+      if (feed !== undefined) put('x-feed-token', feed.reveal());
     }
     const ws = new WebSocket(this.config.url, { headers, handshakeTimeout: this.config.handshakeTimeoutMs, perMessageDeflate: false });
     this.ws = ws;
@@ -212,7 +244,12 @@ export class OrderUpdates {
       return;
     }
     const m = orderStatusMessage.safeParse(json);
-    if (!m.success || m.data.orderData === undefined) {
+    if (!m.success) {
+      this.stats.rejectedFrames++;
+      this.log?.warn({ issues: describeIssues(m.error) }, 'order-status message refused');
+      return;
+    }
+    if (m.data.orderData === undefined) {
       this.stats.rejectedFrames++;
       return;
     }
@@ -223,11 +260,23 @@ export class OrderUpdates {
 
   private publish(o: Order, source: Source): void {
     const key = `${o.state}|${o.rawStatus}|${o.filledQty}|${o.avgFillPrice}`;
-    if (this.lastKey.get(o.orderId) === key) {
-      this.stats.duplicates++;
-      return;
+    const prev = this.last.get(o.orderId);
+    if (prev !== undefined) {
+      if (prev.key === key) {
+        this.stats.duplicates++;
+        return;
+      }
+      const older =
+        FINAL.has(prev.state) || // nothing after a final state
+        o.filledQty < prev.filledQty || // fills never shrink
+        (o.filledQty === prev.filledQty && !FINAL.has(o.state) && o.updatedAt < prev.updatedAt); // same progress, older row
+      if (older) {
+        this.stats.stale++;
+        this.log?.debug({ orderId: o.orderId, source, state: o.state, filledQty: o.filledQty, after: prev.state, afterFilledQty: prev.filledQty }, 'older order state dropped');
+        return;
+      }
     }
-    this.lastKey.set(o.orderId, key);
+    this.last.set(o.orderId, { key, state: o.state, filledQty: o.filledQty, updatedAt: Math.max(o.updatedAt, prev?.updatedAt ?? -Infinity) });
     this.stats.published++;
     this.bus.emit('OrderUpdated', {
       orderId: o.orderId,

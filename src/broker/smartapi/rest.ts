@@ -90,6 +90,8 @@ export interface SessionPort {
 
 export type CallOptions = {
   body?: unknown;
+  /** Builds the body at each attempt, just before it is sent (a login's TOTP must be fresh on a retry across a 30 s step). Wins over `body`. */
+  bodyFn?: () => unknown;
   /** Appended to the endpoint path, e.g. `/<uniqueorderid>`. */
   pathSuffix?: string;
   /** Overrides the endpoint's retry class. */
@@ -148,18 +150,19 @@ export class SmartApiRest {
     const ep = ENDPOINTS[name];
     const retryClass = opts.retry ?? ep.retry;
     let attempts = 0;
+    /** The session generation of the JWT actually sent by the latest attempt (read when the request leaves, not when it was queued). */
+    const sent = { generation: 0 };
     const once = async (): Promise<z.output<S>> => {
       attempts++;
-      return this.once(name, schema, opts);
+      return this.once(name, schema, opts, sent);
     };
     const withSession = async (): Promise<z.output<S>> => {
-      const generation = this.session?.current()?.generation ?? 0;
       try {
         return await once();
       } catch (err) {
         if (!(err instanceof SmartApiError) || !err.isSessionError || !ep.auth || opts.noSessionRetry === true || this.session === undefined) throw err;
         this.log?.info({ endpoint: name, code: err.code }, 'session token refused; renewing, then retrying once');
-        await this.session.renew(generation, `${name} answered ${err.code}`);
+        await this.session.renew(sent.generation, `${name} answered ${err.code}`);
         return await once(); // exactly one retry; a second session error is thrown as is
       }
     };
@@ -187,7 +190,7 @@ export class SmartApiRest {
     }
   }
 
-  private async once<S extends z.ZodType>(name: EndpointName, schema: S, opts: CallOptions): Promise<z.output<S>> {
+  private async once<S extends z.ZodType>(name: EndpointName, schema: S, opts: CallOptions, sent: { generation: number }): Promise<z.output<S>> {
     const ep = ENDPOINTS[name];
     return this.limiter.schedule(ep.group, async () => {
       const headers: Record<string, string> = {
@@ -205,7 +208,9 @@ export class SmartApiRest {
         const s = this.session?.current();
         if (s === undefined) throw new SmartApiError('no_session', { endpoint: name, detail: 'log in first' });
         headers.Authorization = `Bearer ${s.jwt.reveal()}`;
+        sent.generation = s.generation;
       }
+      const body = opts.bodyFn !== undefined ? opts.bodyFn() : opts.body;
       const t0 = this.clock.now();
       this.sent.set(name, (this.sent.get(name) ?? 0) + 1);
       let res: AxiosResponse<string>;
@@ -214,7 +219,7 @@ export class SmartApiRest {
           method: ep.method,
           url: ep.path + (opts.pathSuffix ?? ''),
           headers,
-          data: ep.method === 'POST' ? JSON.stringify(opts.body ?? {}) : undefined,
+          data: ep.method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
         });
       } catch (err) {
         throw this.networkError(name, err);

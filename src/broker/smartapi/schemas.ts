@@ -29,6 +29,13 @@ export const numOr0 = z.union([z.number(), z.string(), z.null(), z.undefined()])
   return n;
 });
 
+/**
+ * Like `numOr0`, but a negative value is refused (a price, a quantity, a fill):
+ * a broker row carrying one would make an event the ledger refuses, so it is
+ * stopped here, at the edge, with the field named.
+ */
+export const nonNegOr0 = numOr0.pipe(z.number().min(0, { message: 'must not be negative' }));
+
 /** A string; numbers are stringified, null/absent become "". */
 export const str = z.union([z.string(), z.number(), z.null(), z.undefined()]).transform((v) => (v === null || v === undefined ? '' : String(v)));
 
@@ -89,17 +96,17 @@ export const orderRow = z.object({
   ordertype: str,
   producttype: str,
   duration: str,
-  price: numOr0,
-  triggerprice: numOr0,
-  quantity: numOr0,
+  price: nonNegOr0,
+  triggerprice: nonNegOr0,
+  quantity: nonNegOr0,
   tradingsymbol: str,
   transactiontype: str,
   exchange: str,
   symboltoken: str,
   ordertag: str,
-  averageprice: numOr0,
-  filledshares: numOr0,
-  unfilledshares: numOr0,
+  averageprice: nonNegOr0,
+  filledshares: nonNegOr0,
+  unfilledshares: nonNegOr0,
   orderid: str,
   uniqueorderid: str.optional(),
   text: str,

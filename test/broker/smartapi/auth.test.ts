@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextLoginAt, sessionExpiry, totpCode } from '../../../src/broker/smartapi/auth.js';
 import { SmartApiError } from '../../../src/broker/smartapi/errors.js';
-import { istToMillis } from '../../../src/core/clock.js';
-import { harness, TEST_CREDS, type Harness } from './support/fake-smartapi.js';
+import { RateLimiter, resolveLimits } from '../../../src/broker/smartapi/limits.js';
+import { SmartApiRest, defaultRestConfig } from '../../../src/broker/smartapi/rest.js';
+import { RealClock, istToMillis, type Clock } from '../../../src/core/clock.js';
+import { Secret } from '../../../src/core/secrets.js';
+import { z } from 'zod';
+import { FakeSmartApi, harness, TEST_CREDS, type Harness } from './support/fake-smartapi.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -85,5 +89,85 @@ describe('login', () => {
     const t = h.broker.nextLoginAt();
     expect(t).toBeGreaterThan(Date.now());
     expect(new Date(t + 19_800_000).toISOString().slice(11, 16)).toBe('08:30');
+  });
+});
+
+describe('logins are single-flight', () => {
+  it('concurrent login(), refresh() and renew() (feed 401, morning re-login, REST renewal) share ONE login', async () => {
+    h = await harness();
+    const [a, b] = await Promise.all([
+      h.broker.login(),
+      h.broker.login(),
+      h.broker.auth.renew(0, 'market-data socket answered 401'),
+      h.broker.refresh(),
+    ]);
+    expect(h.fake.count('loginByPassword')).toBe(1);
+    expect(h.fake.count('generateTokens')).toBe(0);
+    expect(h.events.filter((e) => e.type === 'BrokerLoggedIn')).toHaveLength(1);
+    expect(a).toBe(b);
+  });
+
+  it('renew(generation) does nothing when a newer session exists, and joins a login in flight', async () => {
+    h = await harness();
+    await h.broker.login();
+    const stale = h.broker.auth.current()!.generation;
+    await h.broker.login();
+    await h.broker.auth.renew(stale, 'late 401');
+    expect(h.fake.count('loginByPassword')).toBe(2);
+    expect(h.fake.count('generateTokens')).toBe(0);
+    const p = h.broker.login();
+    await h.broker.auth.renew(h.broker.auth.current()!.generation, 'order socket 401 while logging in');
+    await p;
+    expect(h.fake.count('loginByPassword')).toBe(3);
+    expect(h.fake.count('generateTokens')).toBe(0);
+  });
+
+  it('a login retried across a 30 s TOTP step sends a fresh code (the body is built per attempt)', async () => {
+    let fake: FakeSmartApi | undefined;
+    const real = new RealClock();
+    // The clock steps 30 s once the first attempt has reached the broker.
+    const offset = (): number => ((fake?.count('loginByPassword') ?? 0) >= 1 ? 30_000 : 0);
+    const clock: Clock = {
+      now: () => real.now() + offset(),
+      setTimer: (at, fn) => real.setTimer(at - offset(), fn),
+      setInterval: (ms, fn) => real.setInterval(ms, fn),
+      cancel: (t) => real.cancel(t),
+    } as Clock;
+    h = await harness({ clock });
+    fake = h.fake;
+    h.fake.failNext('loginByPassword', { kind: 'text', status: 403, text: 'Access denied because of exceeding access rate' });
+    await h.broker.login();
+    expect(h.fake.loginTotps).toHaveLength(2);
+    expect(h.fake.loginTotps[1]).not.toBe(h.fake.loginTotps[0]);
+    expect(h.fake.loginTotps[1]).toBe(totpCode(TEST_CREDS.totpSecret, clock.now()));
+  });
+});
+
+describe('REST: the session generation is the one actually sent', () => {
+  it('a request queued behind a renewal reports the newer generation it was sent with (so it is renewed again, not skipped)', async () => {
+    const fake = await FakeSmartApi.start(TEST_CREDS);
+    const clock = new RealClock();
+    const limiter = new RateLimiter(resolveLimits({ groups: { profile: { perSecond: 1 } }, windowMs: { second: 150 }, marginMs: 0 }), clock);
+    const rest = new SmartApiRest(defaultRestConfig({ baseUrl: fake.baseUrl, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, factor: 1, randomize: false } }), new Secret(TEST_CREDS.apiKey), limiter, clock);
+    let generation = 1;
+    const renewed: number[] = [];
+    rest.attachSession({
+      current: () => ({ jwt: new Secret('not-a-valid-jwt'), generation }),
+      renew: async (stale) => {
+        renewed.push(stale);
+      },
+    });
+    try {
+      await limiter.schedule('profile', async () => undefined); // the window's only slot is taken: the next call queues
+      const call = rest.call('getProfile', z.unknown()).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 30));
+      generation = 2; // a renewal completed while the request waited in the queue
+      const err = await call;
+      expect(err).toMatchObject({ kind: 'auth', code: 'AG8001' });
+      expect(renewed).toEqual([2]);
+    } finally {
+      await limiter.stop();
+      await fake.close();
+    }
   });
 });

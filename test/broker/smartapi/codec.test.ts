@@ -19,26 +19,30 @@ const rejected = (r: DecodeResult): string => {
 /** i64 values the decoder reads exactly: |v| < 2^53. */
 const exactI64 = fc.bigInt({ min: -(2n ** 53n) + 1n, max: 2n ** 53n - 1n });
 const nonNegI64 = fc.bigInt({ min: 0n, max: 2n ** 53n - 1n });
-const paise = fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n });
+/** Prices and quantities a plausible frame carries: never negative (negatives are refused, see below). */
+const paise = fc.bigInt({ min: 0n, max: 10n ** 12n });
+const qty = nonNegI64;
 const token = fc.stringMatching(/^[0-9]{1,25}$/);
 const exchangeType = fc.integer({ min: 1, max: 4 });
 const f64 = fc.double({ noNaN: true });
+const total = fc.double({ noNaN: true, noDefaultInfinity: true, min: 0 });
 const i16 = fc.integer({ min: -32768, max: 32767 });
+const orders = fc.integer({ min: 0, max: 32767 });
 
 const ltpArb = fc.record({
   mode: fc.constant(1 as const), exchangeType, token, sequence: exactI64, exchTsMs: nonNegI64, ltpPaise: paise,
 });
 const quoteArb = fc.record({
   mode: fc.constant(2 as const), exchangeType, token, sequence: exactI64, exchTsMs: nonNegI64, ltpPaise: paise,
-  lastQty: exactI64, avgPaise: paise, volume: exactI64, totBuyQty: f64, totSellQty: f64,
+  lastQty: qty, avgPaise: paise, volume: qty, totBuyQty: total, totSellQty: total,
   openPaise: paise, highPaise: paise, lowPaise: paise, closePaise: paise,
 });
 const snapArb = fc.record({
   mode: fc.constant(3 as const), exchangeType, token, sequence: exactI64, exchTsMs: nonNegI64, ltpPaise: paise,
-  lastQty: exactI64, avgPaise: paise, volume: exactI64, totBuyQty: f64, totSellQty: f64,
+  lastQty: qty, avgPaise: paise, volume: qty, totBuyQty: total, totSellQty: total,
   openPaise: paise, highPaise: paise, lowPaise: paise, closePaise: paise,
-  lastTradeTsSec: fc.bigInt({ min: 0n, max: 10n ** 10n }), oi: exactI64, oiChangePct: f64,
-  depth: fc.array(fc.record({ flag: i16, qty: exactI64, pricePaise: paise, orders: i16 }), { minLength: 10, maxLength: 10 }),
+  lastTradeTsSec: fc.bigInt({ min: 0n, max: 10n ** 10n }), oi: qty, oiChangePct: f64,
+  depth: fc.array(fc.record({ flag: i16, qty, pricePaise: paise, orders }), { minLength: 10, maxLength: 10 }),
   upperPaise: paise, lowerPaise: paise, high52Paise: paise, low52Paise: paise,
 });
 
@@ -171,11 +175,13 @@ describe('codec against frames written byte by byte', () => {
 
   it('Quote: all four exchanges mapped, i64 read as signed', () => {
     for (const [et, ex] of [[1, 'NSE'], [2, 'NFO'], [3, 'BSE'], [4, 'BFO']] as const) {
-      const q = { ...sampleQuote('1', et), lastQty: -1n, volume: 2n ** 40n + 3n };
+      const q = { ...sampleQuote('1', et), lastQty: 2n ** 33n + 1n, volume: 2n ** 40n + 3n };
       const t = tick(decodeTick(buildFrame(q)));
       expect(t.exchange).toBe(ex);
-      expect(t.lastQty).toBe(-1);
+      expect(t.lastQty).toBe(2 ** 33 + 1);
       expect(t.volume).toBe(2 ** 40 + 3);
+      // Signed: a -1 on the wire is read as -1 (and refused), not as 2^64 - 1.
+      expect(rejected(decodeTick(buildFrame({ ...q, lastQty: -1n })))).toBe('negative lastQty -1');
     }
   });
 
@@ -184,6 +190,24 @@ describe('codec against frames written byte by byte', () => {
       expect(tick(decodeTick(ltpFrame(tok))).token).toBe(tok);
       expect(tick(decodeTick(ltpFrame(tok))).token).toBe(tok);
     }
+  });
+});
+
+describe('codec: no Tick ever carries a negative or non-finite number', () => {
+  const wide = fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n });
+  const anyQuote = fc.record({
+    mode: fc.constant(2 as const), exchangeType, token, sequence: exactI64, exchTsMs: nonNegI64, ltpPaise: wide,
+    lastQty: exactI64, avgPaise: wide, volume: exactI64, totBuyQty: fc.double(), totSellQty: fc.double(),
+    openPaise: wide, highPaise: wide, lowPaise: wide, closePaise: wide,
+  });
+  it('Quote frames with any values: a rejection, or a Tick whose numbers are all finite and >= 0', () => {
+    fc.assert(fc.property(anyQuote, (f) => {
+      const r = decodeTick(buildFrame(f));
+      if (isRejection(r)) return;
+      for (const v of [r.ltp, r.lastQty, r.avgPrice, r.volume, r.totBuyQty, r.totSellQty, r.open, r.high, r.low, r.close]) {
+        expect(Number.isFinite(v) && v! >= 0).toBe(true);
+      }
+    }), { numRuns: 2000 });
   });
 });
 
@@ -216,6 +240,30 @@ describe('codec rejections (reasons, never throws)', () => {
 
   it('negative exchange timestamp', () => {
     expect(rejected(decodeTick(ltpFrame('1', 1n, 1, -5n)))).toBe('negative exchange timestamp -5');
+  });
+
+  it('implausible values are refused by name: non-finite totals, negative prices and quantities', () => {
+    const q = sampleQuote();
+    expect(rejected(decodeTick(buildFrame({ ...q, totBuyQty: Number.NaN })))).toBe('non-finite totBuyQty NaN');
+    expect(rejected(decodeTick(buildFrame({ ...q, totSellQty: Number.POSITIVE_INFINITY })))).toBe('non-finite totSellQty Infinity');
+    expect(rejected(decodeTick(buildFrame({ ...q, totBuyQty: Number.NEGATIVE_INFINITY })))).toBe('non-finite totBuyQty -Infinity');
+    expect(rejected(decodeTick(buildFrame({ ...q, totSellQty: -1 })))).toBe('negative totSellQty -1');
+    expect(rejected(decodeTick(buildFrame({ ...q, volume: -10n })))).toBe('negative volume -10');
+    expect(rejected(decodeTick(buildFrame({ ...q, closePaise: -100n })))).toBe('negative close -100');
+    expect(rejected(decodeTick(ltpFrame('1', -5n)))).toBe('negative ltp -0.05');
+    const snap = sampleSnap();
+    expect(rejected(decodeTick(buildFrame({ ...snap, oi: -1n })))).toBe('negative oi -1');
+    const depth = snap.depth.map((d, i) => (i === 7 ? { ...d, pricePaise: -5n } : d));
+    expect(rejected(decodeTick(buildFrame({ ...snap, depth })))).toBe('negative depth price, quantity or order count');
+    // Large but valid values (above 2^31) still decode.
+    expect(tick(decodeTick(buildFrame({ ...q, volume: 3_000_000_000n }))).volume).toBe(3_000_000_000);
+  });
+
+  it('an exchange timestamp beyond the bound given is refused; without a bound, any time decodes', () => {
+    const frame = ltpFrame('1', 100n, 1, 1_737_356_263_000n);
+    expect(rejected(decodeTick(frame, 1_737_356_262_999))).toBe('implausible exchange timestamp 1737356263000: later than 1737356262999');
+    expect(tick(decodeTick(frame, 1_737_356_263_000)).exchTs).toBe(1_737_356_263_000);
+    expect(tick(decodeTick(frame)).exchTs).toBe(1_737_356_263_000);
   });
 
   it('hexPrefix', () => {

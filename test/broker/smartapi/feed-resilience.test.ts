@@ -215,3 +215,38 @@ describe('SmartStreamFeed resilience', () => {
     await h.until('FeedConnected');
   });
 });
+
+describe('mute sentinels and implausible times', () => {
+  const SENSEX = { exchange: 'BSE' as const, token: '99919000' };
+  const T = 1_737_356_263_000;
+
+  it('life is a newer exchange time PER sentinel token: one index stamped ahead does not hide the other ticking', async () => {
+    h = await harness({ muteAfterMs: 5000, deadAfterMs: 600_000, pingIntervalMs: 600_000 });
+    h.feed.subscribe([NIFTY, SENSEX], 'ltp');
+    await h.feed.start();
+    const conn = h.server.conns[0]!;
+    conn.ws.send(ltpFrame(SENSEX.token, 7_000_000n, 3, BigInt(T + 600_000))); // SENSEX's clock runs 10 min ahead, then it goes quiet
+    await h.until('Tick');
+    for (let i = 1; i <= 6; i++) {
+      h.clock.advanceBy(2000);
+      conn.ws.send(ltpFrame(NIFTY.token, 2_171_235n, 1, BigInt(T + i * 2000))); // NIFTY ticks on, with earlier stamps than SENSEX's
+      await h.until('Tick', 1 + i);
+    }
+    h.clock.advanceBy(2000);
+    expect(h.of('FeedMuted')).toEqual([]);
+  });
+
+  it('a tick stamped more than maxFutureExchTsMs after the feed clock is refused (FeedFrameRejected); old market times pass', async () => {
+    h = await harness({ maxFutureExchTsMs: 60_000 });
+    h.feed.subscribe([NIFTY], 'ltp');
+    await h.feed.start();
+    const conn = h.server.conns[0]!;
+    const now = h.clock.now();
+    conn.ws.send(ltpFrame(NIFTY.token, 100n, 1, BigInt(now + 3_600_000)));
+    await h.until('FeedFrameRejected');
+    expect(h.of('FeedFrameRejected')[0]!.reason).toMatch(/^implausible exchange timestamp/);
+    conn.ws.send(ltpFrame(NIFTY.token, 100n, 1, BigInt(now - 400 * 86_400_000))); // a replay of last year's market: fine
+    await h.until('Tick');
+    expect(h.of('Tick')).toHaveLength(1);
+  });
+});

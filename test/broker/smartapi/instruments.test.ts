@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { InstrumentIndex, BUILTIN_INDICES } from '../../../src/broker/smartapi/i
 import { cacheFile, loadInstruments, mapMasterRow, parseExpiry, parseMaster, readCache } from '../../../src/broker/smartapi/instruments.js';
 import { JsonArraySplitter } from '../../../src/broker/smartapi/json-stream.js';
 import { SimClock, istToMillis } from '../../../src/core/clock.js';
+import type { Logger } from '../../../src/core/log.js';
 import { FakeSmartApi, TEST_CREDS } from './support/fake-smartapi.js';
 import { masterChunks } from './support/master-gen.js';
 
@@ -190,4 +191,33 @@ describe('download, stream-parse and cache a large master', () => {
     expect(next.source).toBe('download');
     expect(next.file).toBe(cacheFile(join(tmp, 'trunc'), '2024-01-04'));
   });
+
+  it.each([
+    ['truncated', '[\n{"token":"1","symbol":"X"'],
+    ['garbage', 'this is not json at all'],
+    ['an entry that is not JSON', `[\n{"token":"26000","symbol":"Nifty 50","name":"NIFTY","exchange":"NSE","kind":"index","lotSize":1,"tickSize":0},\n{"token": 12,,}\n]\n`],
+    ['empty', ''],
+  ])('a damaged cache file (%s) falls back to downloading, and the warning names the file', async (_name, text) => {
+    fake = await FakeSmartApi.start(TEST_CREDS);
+    fake.master = sampleText;
+    const dataDir = join(tmp, `damaged-${_name.replace(/\W+/g, '-')}`);
+    const clock = new SimClock(istToMillis('2024-01-03', '08:45'));
+    const file = cacheFile(dataDir, '2024-01-03');
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, text);
+    const warnings: string[] = [];
+    const log = { warn: (o: unknown, m: string) => warnings.push(`${m} ${JSON.stringify(o)}`), info: () => {}, debug: () => {}, error: () => {} } as unknown as Logger;
+    const got = await loadInstruments({ dataDir, clock, master: { url: fake.masterUrl }, log });
+    expect(got.source).toBe('download');
+    expect(got.instruments).toHaveLength(63);
+    expect(warnings.some((w) => /instrument cache is (damaged|unreadable); downloading/.test(w) && w.includes(file))).toBe(true);
+    expect((await readCache(file)).instruments).toHaveLength(63); // rewritten whole
+  });
+
+  it('a cache read error names the file', async () => {
+    const file = join(tmp, 'named.json');
+    writeFileSync(file, '[{"token":"1"');
+    await expect(readCache(file)).rejects.toThrow(`instrument cache ${file}: truncated`);
+  });
+
 });

@@ -2,6 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderRequest } from '../../../src/broker/broker.js';
 import type { EventOf } from '../../../src/core/events.js';
 import { harness, type Harness } from './support/fake-smartapi.js';
+import { OrderUpdates } from '../../../src/broker/smartapi/order-updates.js';
+import { EventBus } from '../../../src/core/bus.js';
+import { SimClock } from '../../../src/core/clock.js';
+import { Secret } from '../../../src/core/secrets.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -129,5 +133,121 @@ describe('order-book polling fallback', () => {
     await h.fake.stopListening();
     await h.fake.listenAgain();
     await until(() => h.broker.orderUpdates.connected && h.fake.wsConnects === 2);
+  });
+});
+
+describe('order states never go backwards (stream and poll interleaved)', () => {
+  const bookOf = (...rows: Array<Record<string, unknown> & { status: string }>) => ({ kind: 'json' as const, body: { status: true, message: 'SUCCESS', errorcode: '', data: rows.map((r) => ({ ...r, orderstatus: r.status })) } });
+
+  it('a poll answered after the stream said filled/50 does not publish open/0 (nor a lower fill after a partial)', async () => {
+    h = await harness({ orderUpdates: { pollMs: 60_000 } });
+    await h.broker.login();
+    h.broker.orderUpdates.start();
+    await until(() => h.broker.orderUpdates.connected);
+    const a = await h.broker.placeOrder(req('mono-1'));
+    await until(() => updates(h).some((e) => e.data.orderId === a.orderId));
+    const o = h.fake.orders.find((q) => q.orderid === a.orderId)!;
+    const asOpen = { ...o, status: 'open', filledshares: 0, unfilledshares: 50, averageprice: 0 };
+
+    Object.assign(o, { filledshares: 25, unfilledshares: 25, averageprice: 100 });
+    h.fake.pushOrderUpdate(o, 'AB01');
+    await until(() => updates(h).some((e) => e.data.state === 'partially_filled'));
+    h.fake.failNext('getOrderBook', bookOf(asOpen)); // a poll that read the book before the part-fill
+    await h.broker.orderUpdates.pollOnce();
+
+    h.fake.fill(a.orderId, 100.2);
+    h.fake.pushOrderUpdate(o, 'AB05');
+    await until(() => updates(h).some((e) => e.data.state === 'filled'));
+    h.fake.failNext('getOrderBook', bookOf(asOpen), bookOf({ ...asOpen, filledshares: 25, unfilledshares: 25, averageprice: 100 }));
+    await h.broker.orderUpdates.pollOnce();
+    await h.broker.orderUpdates.pollOnce();
+    h.fake.pushOrderUpdate({ ...o, status: 'cancelled' }, 'AB02'); // nothing after a final state, whatever its source
+
+    await new Promise((r) => setTimeout(r, 50));
+    expect(updates(h).filter((e) => e.data.orderId === a.orderId).map((e) => [e.data.state, e.data.filledQty])).toEqual([
+      ['open', 0],
+      ['partially_filled', 25],
+      ['filled', 50],
+    ]);
+    expect(h.broker.orderUpdates.stats.stale).toBe(4);
+  });
+
+  it('at the same fill, a row with an older broker time is not published over a newer one', async () => {
+    h = await harness({ orderUpdates: { pollMs: 60_000 } });
+    await h.broker.login();
+    h.broker.orderUpdates.start();
+    await until(() => h.broker.orderUpdates.connected);
+    const a = await h.broker.placeOrder(req('mono-2'));
+    await until(() => updates(h).some((e) => e.data.orderId === a.orderId));
+    const o = h.fake.orders.find((q) => q.orderid === a.orderId)!;
+    h.fake.pushOrderUpdate({ ...o, status: 'modified', updatetime: '02-Jan-2024 09:21:00' }, 'AB01');
+    await until(() => updates(h).some((e) => e.data.rawStatus === 'modified'));
+    h.fake.failNext('getOrderBook', bookOf({ ...o, status: 'open pending', updatetime: '02-Jan-2024 09:19:59' }));
+    await h.broker.orderUpdates.pollOnce();
+    expect(updates(h).filter((e) => e.data.orderId === a.orderId).map((e) => e.data.rawStatus)).toEqual(['open', 'modified']);
+    expect(h.broker.orderUpdates.stats.stale).toBe(1);
+  });
+});
+
+describe('order-status socket: connect never throws', () => {
+  it('a token with CR/LF is refused before it reaches a header: no throw, a reconnect is scheduled, polling goes on', async () => {
+    const clock = new SimClock(1_700_000_000_000);
+    const bus = new EventBus(clock);
+    let polls = 0;
+    const bad = new Secret('eyJ\r\nX-Injected: 1');
+    const u = new OrderUpdates(
+      { jwt: () => bad, feedToken: () => undefined, apiKey: new Secret('k'), clientCode: new Secret('c'), renew: async () => {} },
+      async () => {
+        polls++;
+        return [];
+      },
+      bus,
+      clock,
+      undefined,
+      { url: 'ws://127.0.0.1:9/never', pollMs: 100, reconnectMinMs: 1_000, reconnectMaxMs: 1_000 },
+    );
+    expect(() => u.start()).not.toThrow();
+    expect(u.stats.connectErrors).toBe(1);
+    clock.advanceBy(1_500); // the scheduled reconnect runs and fails the same way, again without throwing
+    await new Promise((r) => setImmediate(r));
+    expect(u.stats.connectErrors).toBeGreaterThanOrEqual(2);
+    expect(polls).toBeGreaterThan(0);
+    await u.stop();
+  });
+
+  it('an unusable URL is a failed connect, not a throw out of start()', async () => {
+    const clock = new SimClock(1_700_000_000_000);
+    const u = new OrderUpdates(
+      { jwt: () => new Secret('eyJhbGciOi'), feedToken: () => undefined, apiKey: new Secret('k'), clientCode: new Secret('c'), renew: async () => {} },
+      async () => [],
+      new EventBus(clock),
+      clock,
+      undefined,
+      { url: 'not a url', pollMs: 100 },
+    );
+    expect(() => u.start()).not.toThrow();
+    expect(u.stats.connectErrors).toBe(1);
+    await u.stop();
+  });
+});
+
+describe('rows that would make an invalid OrderUpdated never reach the bus', () => {
+  it('a negative filled quantity or average price is refused at the edge, naming the field (stream and book)', async () => {
+    h = await harness({ orderUpdates: { pollMs: 60_000 } });
+    await h.broker.login();
+    h.broker.orderUpdates.start();
+    await until(() => h.broker.orderUpdates.connected);
+    const a = await h.broker.placeOrder(req('neg-1'));
+    await until(() => updates(h).some((e) => e.data.orderId === a.orderId));
+    const o = h.fake.orders.find((q) => q.orderid === a.orderId)!;
+    const rejectedBefore = h.broker.orderUpdates.stats.rejectedFrames;
+    h.fake.pushOrderUpdate({ ...o, filledshares: -25, averageprice: 100 }, 'AB01');
+    await until(() => h.broker.orderUpdates.stats.rejectedFrames > rejectedBefore);
+    expect(h.logs.some((l) => l.includes('order-status message refused') && l.includes('orderData.filledshares: must not be negative'))).toBe(true);
+
+    h.fake.failNext('getOrderBook', { kind: 'json', body: { status: true, message: 'SUCCESS', errorcode: '', data: [{ ...o, orderstatus: o.status, averageprice: -1 }] } });
+    await expect(h.broker.orderBook()).rejects.toMatchObject({ kind: 'invalid_response', message: expect.stringMatching(/averageprice: must not be negative/) });
+    expect(updates(h).every((e) => e.data.filledQty >= 0 && e.data.avgFillPrice >= 0)).toBe(true);
+    expect(updates(h).filter((e) => e.data.orderId === a.orderId)).toHaveLength(1);
   });
 });

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderRequest } from '../../../src/broker/broker.js';
 import { SmartApiError } from '../../../src/broker/smartapi/errors.js';
 import { mapOrderState, parseBrokerTime } from '../../../src/broker/smartapi/order-mapping.js';
-import { validateTag } from '../../../src/broker/smartapi/orders.js';
+import { validateOrderValues, validateTag } from '../../../src/broker/smartapi/orders.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { istToMillis } from '../../../src/core/clock.js';
 import { harness, type Harness } from './support/fake-smartapi.js';
 
@@ -135,7 +138,9 @@ describe('orders: happy paths', () => {
   });
 });
 
-describe('orders: unknown placement outcomes', () => {
+describe('orders: unknown placement outcomes (never re-sent)', () => {
+  const emptyBook = { kind: 'json' as const, body: { status: true, message: 'SUCCESS', errorcode: '', data: [] } };
+
   it('answer lost after the broker accepted the order → found by tag, NOT duplicated', async () => {
     await loggedIn();
     h.fake.failNext('placeOrder', { kind: 'destroy-after' });
@@ -147,60 +152,131 @@ describe('orders: unknown placement outcomes', () => {
     expect(h.fake.count('getOrderBook')).toBeGreaterThanOrEqual(1);
   });
 
-  it('connection refused (never reached the broker) → looked up, provably absent, re-sent exactly once', async () => {
+  it('a lagging book (the order missing from the first reads) → still found by tag, one live order, one send', async () => {
+    await loggedIn();
+    h.fake.failNext('placeOrder', { kind: 'destroy-after' });
+    h.fake.failNext('getOrderBook', emptyBook, emptyBook, emptyBook);
+    const r = await h.broker.placeOrder(req('lag-1'));
+    expect(r.resolution).toBe('found_by_tag');
+    expect(h.fake.count('placeOrder')).toBe(1);
+    expect(h.fake.orders.filter((o) => o.ordertag === 'lag-1')).toHaveLength(1);
+    expect(h.fake.count('getOrderBook')).toBe(4);
+  });
+
+  it('answer lost and the tag never shows up within the window → unknown_outcome after a bounded number of reads, never re-sent', async () => {
+    await loggedIn({ orders: { lookupDelayMs: 5, lookupWindowMs: 40 } });
+    h.fake.failNext('placeOrder', { kind: 'destroy' });
+    const err = await h.broker.placeOrder(req('gone-1')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SmartApiError);
+    expect(err).toMatchObject({ kind: 'unknown_outcome', endpoint: 'placeOrder', sent: 'unknown' });
+    expect((err as Error).message).toMatch(/gone-1.*do not re-send/);
+    expect(h.fake.count('placeOrder')).toBe(1);
+    expect(h.fake.orders).toHaveLength(0);
+    const reads = h.fake.count('getOrderBook');
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(reads).toBeLessThanOrEqual(8);
+  });
+
+  it('connection refused (provably never sent) → a definite network failure with sent "no", no lookup, nothing placed', async () => {
     await loggedIn();
     await h.fake.stopListening();
-    // The broker comes back as soon as the failure is reported; the lookup retries until it answers.
-    h.bus.on('BrokerRequestFailed', (e) => {
-      if (e.data.endpoint === 'placeOrder') void h.fake.listenAgain();
-    });
-    const r = await h.broker.placeOrder(req('refused-1'));
-    expect(r.resolution).toBe('resent_after_absent');
-    expect(h.fake.count('placeOrder')).toBe(1); // the first send never arrived
-    expect(h.fake.orders).toHaveLength(1);
-    expect(h.fake.orders[0]!.ordertag).toBe('refused-1');
-    const failed = h.events.find((e) => e.type === 'BrokerRequestFailed');
-    expect(failed?.data).toMatchObject({ endpoint: 'placeOrder', code: 'ECONNREFUSED', attempts: 1 });
-  });
-
-  it('a 5xx answer to a placement is an unknown outcome too: resolved by tag', async () => {
-    await loggedIn();
-    h.fake.failNext('placeOrder', { kind: 'text', status: 504, text: 'Gateway Timeout' });
-    const r = await h.broker.placeOrder(req('gw-1'));
-    expect(r.resolution).toBe('resent_after_absent'); // the scripted 504 did no work: absent, so sent once more
-    expect(h.fake.orders).toHaveLength(1);
-  });
-
-  it('a 5xx with a JSON envelope body is an unknown outcome as well (not a business refusal)', async () => {
-    await loggedIn();
-    h.fake.failNext('placeOrder', { kind: 'json', status: 500, body: { status: false, message: 'Internal Error, Please Try After Sometime', errorcode: 'AB2001', data: null } });
-    const r = await h.broker.placeOrder(req('gw-2'));
-    expect(r.resolution).toBe('resent_after_absent');
-    expect(h.fake.orders).toHaveLength(1);
-  });
-
-  it('both sends lose their answer: found by tag after the re-send, never a third send', async () => {
-    await loggedIn();
-    h.fake.failNext('placeOrder', { kind: 'destroy' }, { kind: 'destroy-after' });
-    const r = await h.broker.placeOrder(req('twice-1'));
-    expect(r.resolution).toBe('found_by_tag_after_resend');
-    expect(h.fake.count('placeOrder')).toBe(2);
-    expect(h.fake.orders).toHaveLength(1);
-  });
-
-  it('both sends lost and still absent → unknown_outcome error, no third send', async () => {
-    await loggedIn();
-    h.fake.failNext('placeOrder', { kind: 'destroy' }, { kind: 'destroy' });
-    await expect(h.broker.placeOrder(req('gone-1'))).rejects.toMatchObject({ kind: 'unknown_outcome', endpoint: 'placeOrder' });
-    expect(h.fake.count('placeOrder')).toBe(2);
+    try {
+      const err = await h.broker.placeOrder(req('refused-1')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'network', code: 'ECONNREFUSED', sent: 'no', endpoint: 'placeOrder' });
+    } finally {
+      await h.fake.listenAgain();
+    }
+    expect(h.fake.count('placeOrder')).toBe(0);
+    expect(h.fake.count('getOrderBook')).toBe(0);
     expect(h.fake.orders).toHaveLength(0);
   });
 
-  it('a lookup that cannot read the book does not re-send', async () => {
-    await loggedIn({ rest: { retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 2, factor: 1, randomize: false } } });
-    h.fake.failNext('placeOrder', { kind: 'destroy' });
-    h.fake.failNext('getOrderBook', { kind: 'text', status: 500, text: 'x' }, { kind: 'text', status: 500, text: 'x' });
-    await expect(h.broker.placeOrder(req('nolook-1'))).rejects.toMatchObject({ endpoint: 'getOrderBook' });
+  it('a connection reset after the request left is NOT "never sent": looked up, and unknown_outcome when absent', async () => {
+    await loggedIn({ orders: { lookupDelayMs: 5, lookupWindowMs: 15 } });
+    h.fake.failNext('placeOrder', { kind: 'destroy' }); // ECONNRESET / socket hang up: sent 'unknown'
+    await expect(h.broker.placeOrder(req('reset-1'))).rejects.toMatchObject({ kind: 'unknown_outcome' });
+    expect(h.fake.count('getOrderBook')).toBeGreaterThanOrEqual(1);
     expect(h.fake.count('placeOrder')).toBe(1);
+  });
+
+  it('a 5xx answer to a placement is an unknown outcome: looked up by tag, never re-sent', async () => {
+    await loggedIn({ orders: { lookupDelayMs: 5, lookupWindowMs: 15 } });
+    h.fake.failNext('placeOrder', { kind: 'text', status: 504, text: 'Gateway Timeout' });
+    await expect(h.broker.placeOrder(req('gw-1'))).rejects.toMatchObject({ kind: 'unknown_outcome', endpoint: 'placeOrder' });
+    expect(h.fake.count('placeOrder')).toBe(1);
+    expect(h.fake.orders).toHaveLength(0);
+  });
+
+  it('a 5xx with a JSON envelope body is an unknown outcome as well (not a business refusal)', async () => {
+    await loggedIn({ orders: { lookupDelayMs: 5, lookupWindowMs: 15 } });
+    h.fake.failNext('placeOrder', { kind: 'json', status: 500, body: { status: false, message: 'Internal Error, Please Try After Sometime', errorcode: 'AB2001', data: null } });
+    await expect(h.broker.placeOrder(req('gw-2'))).rejects.toMatchObject({ kind: 'unknown_outcome' });
+    expect(h.fake.count('placeOrder')).toBe(1);
+  });
+
+  it('a lookup that cannot read the book ends as unknown_outcome (never as a getOrderBook error read as "not placed")', async () => {
+    await loggedIn({ rest: { retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 2, factor: 1, randomize: false } }, orders: { lookupDelayMs: 5, lookupWindowMs: 15 } });
+    h.fake.failNext('placeOrder', { kind: 'destroy' });
+    const fail500 = { kind: 'text' as const, status: 500, text: 'x' };
+    h.fake.failNext('getOrderBook', ...Array.from({ length: 6 }, () => fail500));
+    const err = await h.broker.placeOrder(req('nolook-1')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'unknown_outcome', endpoint: 'placeOrder' });
+    expect((err as Error).message).toMatch(/last read failed/);
+    expect(h.fake.count('placeOrder')).toBe(1);
+  });
+
+  it('a failed read is not the end: a later read in the window finds the order', async () => {
+    await loggedIn({ rest: { retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 2, factor: 1, randomize: false } } });
+    h.fake.failNext('placeOrder', { kind: 'destroy-after' });
+    h.fake.failNext('getOrderBook', { kind: 'text', status: 502, text: 'Bad Gateway' });
+    const r = await h.broker.placeOrder(req('late-1'));
+    expect(r).toMatchObject({ resolution: 'found_by_tag', orderId: h.fake.orders[0]!.orderid });
+    expect(h.fake.count('placeOrder')).toBe(1);
+  });
+});
+
+describe('orders: requests are checked before they leave', () => {
+  const row = { token: '45829', symbol: 'NIFTY04APR2423000CE', name: 'NIFTY', expiry: '04APR2024', strike: '2300000.000000', lotsize: '50', instrumenttype: 'OPTIDX', exch_seg: 'NFO', tick_size: '5.000000', freeze_qty: '1801' };
+
+  it.each([
+    [{ price: Number.NaN }, 'BAD_PRICE', /price must be a finite number, got NaN/],
+    [{ price: Number.POSITIVE_INFINITY, orderType: 'MARKET' as const }, 'BAD_PRICE', /got Infinity/],
+    [{ price: 0 }, 'BAD_PRICE', /price of a LIMIT order must be > 0, got 0/],
+    [{ price: -1 }, 'BAD_PRICE', /got -1/],
+    [{ qty: 1.5 }, 'BAD_QTY', /quantity must be a positive integer, got 1.5/],
+    [{ qty: 0 }, 'BAD_QTY', /got 0/],
+    [{ qty: Number.NaN }, 'BAD_QTY', /got NaN/],
+  ])('%o is refused (%s) and nothing is sent', async (over, code, msg) => {
+    await loggedIn();
+    const err = await h.broker.placeOrder(req('bad-1', over)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'invalid_request', code, endpoint: 'placeOrder' });
+    expect((err as Error).message).toMatch(msg);
+    expect(h.fake.count('placeOrder')).toBe(0);
+  });
+
+  it('with the instrument master loaded: lot multiple, freeze quantity and tick grid, on place and on modify', async () => {
+    h = await harness({ dataDir: mkdtempSync(join(tmpdir(), 'rustro-orders-')) });
+    h.fake.master = JSON.stringify([row]);
+    await h.broker.login();
+    await h.broker.instruments();
+    await expect(h.broker.placeOrder(req('lot-1', { qty: 75 }))).rejects.toMatchObject({ code: 'BAD_QTY', message: expect.stringMatching(/quantity 75 is not a multiple of the lot size 50 for NIFTY04APR2423000CE/) });
+    await expect(h.broker.placeOrder(req('frz-1', { qty: 1850 }))).rejects.toMatchObject({ code: 'BAD_QTY', message: expect.stringMatching(/quantity 1850 exceeds the freeze quantity 1800/) });
+    await expect(h.broker.placeOrder(req('tick-1', { price: 101.33 }))).rejects.toMatchObject({ code: 'BAD_PRICE', message: expect.stringMatching(/price 101.33 is not a multiple of the tick size 0.05/) });
+    expect(h.fake.count('placeOrder')).toBe(0);
+
+    const ok = await h.broker.placeOrder(req('ok-1', { qty: 1800, price: 101.35 }));
+    await expect(h.broker.modifyOrder(ok.orderId, { price: 99.52 })).rejects.toMatchObject({ kind: 'invalid_request', endpoint: 'modifyOrder', code: 'BAD_PRICE' });
+    await expect(h.broker.modifyOrder(ok.orderId, { qty: 60 })).rejects.toMatchObject({ endpoint: 'modifyOrder', code: 'BAD_QTY' });
+    await expect(h.broker.modifyOrder(ok.orderId, { price: Number.NaN })).rejects.toMatchObject({ endpoint: 'modifyOrder', code: 'BAD_PRICE' });
+    expect(h.fake.count('modifyOrder')).toBe(0);
+    await h.broker.modifyOrder(ok.orderId, { price: 99.55, qty: 100 });
+    expect(h.fake.lastBodies.get('modifyOrder')).toMatchObject({ price: '99.55', quantity: '100' });
+  });
+
+  it('tick grid check tolerates binary fractions (0.05 steps) and MARKET ignores the grid', () => {
+    const inst = { symbol: 'X', lotSize: 25, tickSize: 0.05 };
+    for (const price of [0.05, 0.1, 0.15, 101.35, 2171.95, 99999.95]) expect(() => validateOrderValues('placeOrder', { orderType: 'LIMIT', qty: 25, price }, inst)).not.toThrow();
+    expect(() => validateOrderValues('placeOrder', { orderType: 'MARKET', qty: 25, price: 0 }, inst)).not.toThrow();
+    expect(() => validateOrderValues('placeOrder', { orderType: 'LIMIT', qty: 25, price: 0.07 }, inst)).toThrow(/tick size 0.05/);
   });
 });

@@ -199,10 +199,16 @@ describe('SmartAPI REST: happy paths of every endpoint', () => {
     h.fake.positions = [
       { exchange: 'NFO', symboltoken: '45829', producttype: 'INTRADAY', tradingsymbol: 'NIFTY04APR2423000CE', buyqty: '100', sellqty: '50', netqty: '50', buyavgprice: '101.50', sellavgprice: '110.00' },
       { exchange: 'MCX', symboltoken: '1', producttype: 'INTRADAY', tradingsymbol: 'GOLD', buyqty: '1', sellqty: '0', netqty: '1', buyavgprice: '1', sellavgprice: '0' },
+      { exchange: 'NFO', symboltoken: '45830', producttype: 'MARGIN', tradingsymbol: 'NIFTY04APR2423000PE', buyqty: '0', sellqty: '75', netqty: '-75', buyavgprice: '0', sellavgprice: '88.10' },
+      { exchange: 'NSE', symboltoken: '2885', producttype: 'DELIVERY', tradingsymbol: 'RELIANCE-EQ', buyqty: '10', sellqty: '0', netqty: '10', buyavgprice: '2500', sellavgprice: '0' },
     ];
     expect(await h.broker.positions()).toEqual([
       { token: '45829', symbol: 'NIFTY04APR2423000CE', exchange: 'NFO', product: 'INTRADAY', netQty: 50, buyQty: 100, sellQty: 50, buyAvg: 101.5, sellAvg: 110 },
+      // Positions opened outside Rustro are real exposure: kept, product OTHER with the broker's word.
+      { token: '45830', symbol: 'NIFTY04APR2423000PE', exchange: 'NFO', product: 'OTHER', rawProduct: 'MARGIN', netQty: -75, buyQty: 0, sellQty: 75, buyAvg: 0, sellAvg: 88.1 },
+      { token: '2885', symbol: 'RELIANCE-EQ', exchange: 'NSE', product: 'OTHER', rawProduct: 'DELIVERY', netQty: 10, buyQty: 10, sellQty: 0, buyAvg: 2500, sellAvg: 0 },
     ]);
+    expect(h.logs.some((l) => l.includes('GOLD') && l.includes('exchange Rustro does not trade'))).toBe(true);
 
     const ltp = await h.broker.quotes([{ exchange: 'NSE', token: '99926000' }, { exchange: 'NFO', token: 'bad' }], 'ltp');
     expect(ltp).toEqual([{ token: '99926000', exchange: 'NSE', ltp: 100.5 }]);

@@ -118,7 +118,7 @@ export function makeRig(env: SimEnv, over: { secrets?: Secrets; feed?: Partial<F
     rest: { baseUrl: sim.url, timeoutMs: over.timeoutMs ?? 3000, retry: { retries: 6, minTimeoutMs: 2, maxTimeoutMs: 10, factor: 2, randomize: false } },
     limits: { groups },
     master: { url: sim.masterUrl, timeoutMs: 10_000 },
-    orders: { lookupDelayMs: 0 },
+    orders: { lookupDelayMs: 0, lookupWindowMs: 0 },
     orderUpdates: { url: sim.orderUrl, reconnectMinMs: 200, reconnectMaxMs: 400 },
     ticks: (creds: BrokerFeedCredentials) =>
       (feed = new SmartStreamFeed({

@@ -76,6 +76,8 @@ export class FakeSmartApi {
   /** Per-endpoint sliding-window caps enforced with HTTP 403 (optional). */
   readonly serverLimits = new Map<string, { cap: number; windowMs: number }>();
   master: string | (() => AsyncIterable<string>) = '[]';
+  /** The TOTP codes login requests carried (one-time codes, kept to check each attempt's freshness). */
+  readonly loginTotps: string[] = [];
   wsPings = 0;
   wsConnects = 0;
   readonly wsRefusals: number[] = [];
@@ -253,6 +255,7 @@ export class FakeSmartApi {
       }
     }
 
+    if (endpoint === 'loginByPassword') this.loginTotps.push(String(body.totp ?? ''));
     const scripted = this.scripts.get(endpoint)?.shift();
     if (scripted?.kind === 'destroy') {
       req.socket.destroy();
@@ -485,7 +488,7 @@ export async function harness(over: Partial<SmartApiBrokerOptions> = {}, creds: 
     ticks: noTicks,
     ...over,
     rest: { baseUrl: fake.baseUrl, timeoutMs: 2000, retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 20, factor: 2, randomize: true }, ...over.rest },
-    orders: { lookupDelayMs: 5, ...over.orders },
+    orders: { lookupDelayMs: 5, lookupWindowMs: 300, ...over.orders },
     limits: { marginMs: 0, windowMs: { second: 20, minute: 200, hour: 2000 }, ...over.limits },
     master: { url: fake.masterUrl, ...over.master },
     orderUpdates: { url: fake.wsUrl, pollMs: 30, pingMs: 50, staleMs: 1000, reconnectMinMs: 10, reconnectMaxMs: 50, ...over.orderUpdates },
