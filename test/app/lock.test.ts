@@ -43,18 +43,27 @@ describe('data directory lock', () => {
   });
 
   it('lets exactly one of several concurrent starters take over a stale lock', async () => {
+    const results: string[] = [];
     for (let round = 0; round < 3; round++) {
       const dir = tmp();
       writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 999_999_999, startedAt: 'earlier' }));
       const child = join(import.meta.dirname, '../fixtures/lock/acquire-child.ts');
-      const outs = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+      let ready = 0;
+      const outs = Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
         const p = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
-        p.stdout.on('data', (d) => (out += d));
-        p.on('exit', () => resolve(out.trim()));
+        p.stdout.on('data', (d) => {
+          out += d;
+          if (String(d).includes('ready')) ready++;
+        });
+        p.on('exit', () => resolve(out.replace('ready', '').trim()));
       })));
-      expect(outs.filter((o) => o === 'held'), outs.join(', ')).toHaveLength(1);
-      expect(outs.filter((o) => o === 'refused LockHeldError')).toHaveLength(5);
+      while (ready < 6) await new Promise((r) => setTimeout(r, 10));
+      writeFileSync(join(dir, 'go'), '');
+      await outs.then((o) => results.push(...o));
+      const outsList = results.splice(0);
+      expect(outsList.filter((o) => o === 'held'), outsList.join(', ')).toHaveLength(1);
+      expect(outsList.filter((o) => o === 'refused LockHeldError')).toHaveLength(5);
     }
   });
 });
