@@ -6,8 +6,11 @@
  *
  * Order matters at both ends. Start: take the lock (one daemon per data dir),
  * open the ledger (which repairs a torn tail), wire the bus into the ledger,
- * announce, then connect to the broker. Stop: stop entries, close the broker
- * link, record the stop durably, close the ledger, release the lock.
+ * announce, start the market pipeline (restores the day's bars; listens for
+ * ticks), then connect to the broker and put the pipeline online (restart
+ * backfill, history bootstrap — in the background). Stop: stop entries, close
+ * the broker link, stop the market pipeline, record the stop durably, close
+ * the ledger, release the lock.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +22,7 @@ import { Ledger } from '../core/ledger.js';
 import type { Logger } from '../core/log.js';
 import type { Secrets } from '../core/secrets.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
+import { MarketPipeline } from '../market/market-pipeline.js';
 import { BrokerLink } from './broker-link.js';
 import { acquireLock, releaseLock, type LockResult } from './lock.js';
 import { describe, severity } from './narrator.js';
@@ -53,6 +57,7 @@ export class Daemon {
   private failure: Error | undefined;
   private heartbeat: TimerHandle | undefined;
   private link: BrokerLink | undefined;
+  private pipeline: MarketPipeline | undefined;
 
   private constructor(
     readonly bus: EventBus,
@@ -120,6 +125,11 @@ export class Daemon {
       version: VERSION,
       dataDir: config.app.data_dir,
     });
+    const calendar = deps.calendar ?? TradingCalendar.load(DEFAULT_CALENDAR_DIR);
+    const watch = config.watchlist.filter((w) => w.active).map((w) => ({ exchange: w.exchange, token: w.token }));
+    // Before the feed connects, so no tick is missed; bars close on market time.
+    this.pipeline = new MarketPipeline({ bus, clock, ioClock: deps.ioClock ?? clock, calendar, settings: config.market, dataDir: config.app.data_dir, watch });
+    this.pipeline.start();
     if (deps.secrets !== undefined) {
       this.link = new BrokerLink({
         config,
@@ -128,7 +138,7 @@ export class Daemon {
         clock,
         ioClock: deps.ioClock ?? clock,
         log,
-        calendar: deps.calendar ?? TradingCalendar.load(DEFAULT_CALENDAR_DIR),
+        calendar,
       });
       try {
         await this.link.connect();
@@ -136,7 +146,14 @@ export class Daemon {
         // A broker that refuses us (credentials, network) is fatal at start.
         throw new BrokerConnectError((err as Error).message, { cause: err });
       }
+      // Backfill of a restart and history for declared needs run in the background; failures are events.
+      this.pipeline.online(this.link.broker).catch((err: unknown) => log.error({ err }, 'the market pipeline could not go online'));
     }
+  }
+
+  /** The market-data pipeline (bars, staleness, history). */
+  get market(): MarketPipeline | undefined {
+    return this.pipeline;
   }
 
   /** The broker connection, when the daemon has one. */
@@ -163,6 +180,11 @@ export class Daemon {
       await this.link?.disconnect();
     } catch (err) {
       deps.log.warn({ err }, 'the broker connection did not close cleanly');
+    }
+    try {
+      await this.pipeline?.stop();
+    } catch (err) {
+      deps.log.warn({ err }, 'the market pipeline did not stop cleanly');
     }
     bus.emit('DaemonStopped', { reason, uptimeMs: Math.max(0, deps.clock.now() - this.startedAt) });
     try {

@@ -46,6 +46,25 @@ export function describe(event: RustroEvent): string | undefined {
       return `feed server error ${event.data.code}: ${event.data.message}`;
     case 'OrderUpdated':
       return `order ${event.data.orderId}${event.data.tag === undefined ? '' : ` (${event.data.tag})`} ${event.data.state.replace('_', ' ')}: ${event.data.filledQty} filled @ ${event.data.avgFillPrice}${event.data.reason === undefined ? '' : ` — ${event.data.reason}`}`;
+    case 'BarClosed': {
+      const d = event.data;
+      const vol = d.volume === undefined ? '' : ` vol ${d.volume}`;
+      return `${d.tf} bar ${d.token} ${formatIst(d.ts).slice(11, 16)}–${formatIst(d.end).slice(11, 16)}: O ${d.open} H ${d.high} L ${d.low} C ${d.close}${vol} (${d.ticks} ticks${d.backfilled ? ', partly backfilled' : ''})`;
+    }
+    case 'FeedStale':
+      return `no tick for ${(event.data.silentMs / 1000).toFixed(0)} s during the session: feed stale, entries paused`;
+    case 'FeedResumed':
+      return `ticks flowing again after ${(event.data.staleMs / 1000).toFixed(0)} s stale`;
+    case 'TicksDropped':
+      return `dropped ticks: ${event.data.late} late, ${event.data.duplicate} duplicate, ${event.data.outsideSession} outside the session`;
+    case 'StreamWarm':
+      return `${event.data.token} ${event.data.tf} is warm: ${event.data.bars} bars (needs ${event.data.need})`;
+    case 'HistoryFetchFailed':
+      return `could not fetch ${event.data.tf} history for ${event.data.token}: ${event.data.error} (it warms up from live bars)`;
+    case 'BarsBackfilled':
+      return `backfilled ${event.data.minutes} minute(s) of ${event.data.token} ${formatIst(event.data.from).slice(11, 16)}–${formatIst(event.data.to).slice(11, 16)} from 1-minute candles (${event.data.reason})`;
+    case 'BarsRestored':
+      return `restored ${event.data.bars} closed bars from ${event.data.files} file(s) in data/bars${event.data.skippedLines > 0 ? ` (${event.data.skippedLines} bad line(s) skipped)` : ''}`;
     case 'OrderIntentRecorded':
       return `intent ${event.data.intentId}: ${event.data.side} ${event.data.qty} ${event.data.symbol} ${event.data.orderType} @ ${event.data.price} (${event.data.purpose}, tag ${event.data.tag})`;
     case 'OrderFilled':
@@ -56,8 +75,11 @@ export function describe(event: RustroEvent): string | undefined {
 }
 
 /** Warnings and errors stand out in the log. */
-export function severity(event: RustroEvent): 'info' | 'warn' | 'error' {
+export function severity(event: RustroEvent): 'debug' | 'info' | 'warn' | 'error' {
   switch (event.type) {
+    case 'BarClosed':
+      // Hourly and daily bars are worth a line at info; the minute bars are there at debug.
+      return event.data.tf === '1h' || event.data.tf === '1d' ? 'info' : 'debug';
     case 'HandlerFailed':
     case 'BrokerRequestFailed':
       return 'error';
@@ -68,6 +90,9 @@ export function severity(event: RustroEvent): 'info' | 'warn' | 'error' {
     case 'LedgerRepaired':
     case 'LockTakenOver':
     case 'RiskHalted':
+    case 'FeedStale':
+    case 'TicksDropped':
+    case 'HistoryFetchFailed':
       return 'warn';
     default:
       return 'info';

@@ -72,6 +72,13 @@ const demo: Command = {
         s.ticks++;
         return;
       }
+      if (e.type === 'BarClosed') {
+        // One line per closed hourly bar per index; the finer bars are in the ledger.
+        const b = e.data;
+        if (b.tf === '1h') sayAt(e.ts, `${(labels.get(b.token) ?? b.token).padEnd(10)} 1h bar ${formatIst(b.ts).slice(11, 16)}–${formatIst(b.end).slice(11, 16)}  O ${b.open.toFixed(2)}  H ${b.high.toFixed(2)}  L ${b.low.toFixed(2)}  C ${b.close.toFixed(2)}`);
+        return;
+      }
+      if (e.type === 'TicksDropped') return;
       const text = describe(e);
       if (text !== undefined) sayAt(e.ts, text);
     };
@@ -129,7 +136,9 @@ const demo: Command = {
       io.out(`ledger ${relative(process.cwd(), f)}: ${report.lines} events, seq ${report.firstSeq}–${report.lastSeq}, ${report.ok ? 'hash chain verified' : `${report.problems.length} problem(s)`}`);
     }
     io.out(`inspect it: npm run rustro -- ledger tail --data-dir ${relative(process.cwd(), dataDir)}`);
-    io.out('No strategy or orders yet: bars, signals and paper fills arrive with the next issues.');
+    const bars = daemon.market?.store.allRings().reduce((n, r) => n + r.length, 0) ?? 0;
+    io.out(`bars: ${bars.toLocaleString('en-US')} closed (1m … 1d) in ${relative(process.cwd(), join(dataDir, 'bars')) || '.'}`);
+    io.out('No strategy or orders yet: signals and paper fills arrive with the next issues.');
     return daemon.fatalError === undefined ? EXIT_OK : EXIT_FAILED;
   },
 };

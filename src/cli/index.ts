@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<Command>> = {
   feed: async () => (await import('./feed.js')).default,
   sim: async () => (await import('./sim.js')).default,
   instruments: async () => (await import('./instruments.js')).default,
+  data: async () => (await import('./data.js')).default,
 };
 
 export async function runCli(argv: string[], io: Io = stdio): Promise<number> {

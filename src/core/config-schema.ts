@@ -47,6 +47,9 @@ function table<S extends z.core.$ZodLooseShape>(shape: S) {
   return z.strictObject(shape, { error: 'a table' }).prefault({} as never);
 }
 
+/** The bar timeframes (market/timeframes.ts spells the same list; core imports nothing above it). */
+export const TIMEFRAME_NAMES = ['1m', '3m', '5m', '15m', '1h', '1d'] as const;
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
@@ -97,6 +100,18 @@ export const configSchema = z.strictObject(
       feed_mute_sec: intIn(5, 600, 'seconds').default(30),
       mode: oneOf(['ltp', 'quote', 'snap'] as const).default('quote'),
       record_frames: bool().default(false),
+    }),
+    market: table({
+      /** Closed bars kept in memory per (instrument, timeframe). */
+      bar_buffer_size: intIn(10, 100_000, 'bars').default(500),
+      /** A bar the feed leaves open this long after its end is closed by the clock. */
+      bar_close_grace_ms: intIn(0, 60_000, 'milliseconds').default(2000),
+      /** No tick at all for this long during the session → FeedStale (entries pause). */
+      feed_stale_sec: intIn(2, 600, 'seconds').default(15),
+      timeframes: z.array(oneOf(TIMEFRAME_NAMES), { error: `a list of timeframes from ${TIMEFRAME_NAMES.map((t) => JSON.stringify(t)).join(', ')}` })
+        .min(1, { error: 'a non-empty list of timeframes' })
+        .refine((l) => new Set(l).size === l.length, { error: 'a list of timeframes without repeats' })
+        .default([...TIMEFRAME_NAMES]),
     }),
     watchlist: z.array(
       z.strictObject({

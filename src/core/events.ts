@@ -135,6 +135,69 @@ export const catalogue = {
     source: z.enum(['stream', 'poll']),
   })),
 
+  // ── market data: bars, staleness, history ────────────────────────────────
+  /**
+   * A bar closed (market/aggregator). `ts` is the bar's start, `end` its
+   * exclusive end (epoch ms); `volume` absent where there is none (indices);
+   * `backfilled` when some of it came from historical 1-minute candles.
+   */
+  BarClosed: entry(1, false, z.object({
+    token: nonEmpty,
+    exchange,
+    tf: z.enum(['1m', '3m', '5m', '15m', '1h', '1d']),
+    ts: epochMs,
+    end: epochMs,
+    open: finite,
+    high: finite,
+    low: finite,
+    close: finite,
+    volume: finite.nonnegative().optional(),
+    ticks: z.number().int().nonnegative(),
+    backfilled: z.boolean(),
+    closedBy: z.enum(['tick', 'clock', 'final', 'backfill']),
+  })),
+  /** No tick from the feed for `feed_stale_sec` during the session: entries pause. */
+  FeedStale: entry(1, false, z.object({ silentMs: z.number().int().nonnegative(), lastTickAt: epochMs.optional() })),
+  /** Ticks flow again after a FeedStale. */
+  FeedResumed: entry(1, false, z.object({ staleMs: z.number().int().nonnegative() })),
+  /** Ticks the aggregator dropped since the last report, by rule (a periodic count, not one event per tick). */
+  TicksDropped: entry(1, false, z.object({
+    late: z.number().int().nonnegative(),
+    duplicate: z.number().int().nonnegative(),
+    outsideSession: z.number().int().nonnegative(),
+    sinceMs: epochMs,
+  })),
+  /** A stream (instrument × timeframe) holds as many closed bars as its consumers declared they need. */
+  StreamWarm: entry(1, false, z.object({
+    token: nonEmpty,
+    exchange,
+    tf: z.enum(['1m', '3m', '5m', '15m', '1h', '1d']),
+    bars: z.number().int().nonnegative(),
+    need: z.number().int().nonnegative(),
+  })),
+  /** Fetching history for a stream failed; it warms up from live bars instead. */
+  HistoryFetchFailed: entry(1, false, z.object({
+    token: nonEmpty,
+    exchange,
+    tf: z.enum(['1m', '3m', '5m', '15m', '1h', '1d']),
+    error: z.string(),
+  })),
+  /** Missing minutes [from, to) of an instrument were filled from 1-minute candles (after a reconnect or a restart). */
+  BarsBackfilled: entry(1, false, z.object({
+    token: nonEmpty,
+    exchange,
+    from: epochMs,
+    to: epochMs,
+    minutes: z.number().int().nonnegative(),
+    reason: z.enum(['reconnect', 'restart']),
+  })),
+  /** The day's closed bars were read back from data/bars/ at start. */
+  BarsRestored: entry(1, false, z.object({
+    files: z.number().int().nonnegative(),
+    bars: z.number().int().nonnegative(),
+    skippedLines: z.number().int().nonnegative(),
+  })),
+
   // ── the money path (write-ahead: durable) ────────────────────────────────
   /** Written and fsync'd before an order request leaves (ARCHITECTURE rule 2). */
   OrderIntentRecorded: entry(1, true, z.object({

@@ -58,12 +58,29 @@ export function parseCsvRecords(text: string, file: string): Record<string, stri
   });
 }
 
+/** One continuous trading window of a day, IST wall times 'HH:MM' (close exclusive). */
+export type SessionHours = { readonly open: string; readonly close: string };
+/** One continuous trading window as epoch ms, [open, close). */
+export type SessionWindow = { readonly open: number; readonly close: number };
+
+/** Special-session kinds whose hours replace the normal 09:15–15:30 for the day. */
+const SHORT_SESSION_KINDS = new Set(['special_live_session_dr_drill', 'muhurat']);
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
 export class TradingCalendar {
+  private readonly windowCache = new Map<string, readonly SessionWindow[]>();
+
   constructor(
     /** Weekday dates on which the exchange is shut (kind trading_holiday). */
     readonly holidays: ReadonlySet<string>,
     /** Weekend dates with a full-day live session (e.g. Sat 2024-01-20). */
     readonly weekendSessions: ReadonlySet<string> = new Set(),
+    /**
+     * Days whose session is not the normal one: Muhurat and DR-drill sessions
+     * (possibly several windows a day), replacing the normal hours — and
+     * holding a session even on a holiday (Muhurat falls on Diwali).
+     */
+    readonly shortSessions: ReadonlyMap<string, readonly SessionHours[]> = new Map(),
   ) {}
 
   /** Loads market_holidays_2024_2026.csv and market_special_sessions_2024_2026.csv from `dir`. */
@@ -76,7 +93,15 @@ export class TradingCalendar {
         .filter((r) => r.kind === 'special_live_session_full_day' && [0, 6].includes(weekday(r.date!)))
         .map((r) => r.date!),
     );
-    return new TradingCalendar(holidays, weekend);
+    const short = new Map<string, SessionHours[]>();
+    for (const r of parseCsvRecords(readFileSync(sf, 'utf8'), sf)) {
+      // 'TBA' hours (a Muhurat not yet notified) cannot be traded on: the day keeps its normal reading.
+      if (!SHORT_SESSION_KINDS.has(r.kind!) || !HHMM.test(r.start_ist ?? '') || !HHMM.test(r.end_ist ?? '')) continue;
+      const list = short.get(r.date!) ?? [];
+      list.push({ open: r.start_ist!, close: r.end_ist! });
+      short.set(r.date!, list.sort((a, b) => a.open.localeCompare(b.open)));
+    }
+    return new TradingCalendar(holidays, weekend, short);
   }
 
   /** Whether the holiday files cover `date`'s year; beyond them every weekday would look like a trading day. */
@@ -97,13 +122,43 @@ export class TradingCalendar {
   }
 
   /**
-   * Whether the market is in session at `ms`: a trading day between 09:15
-   * and 15:30 IST. Short special sessions (Muhurat, DR drills) are not
-   * modelled yet: on those days this reads the normal hours.
+   * The day's trading windows, earliest first, as epoch ms [open, close):
+   * a short special session's own windows (Muhurat, DR drill — several a
+   * day possible) where the special-sessions file has them, else 09:15–15:30
+   * on a trading day, else none.
+   */
+  sessionWindows(date: string): readonly SessionWindow[] {
+    let w = this.windowCache.get(date);
+    if (w === undefined) {
+      const hours = this.shortSessions.get(date) ?? (this.isTradingDay(date) ? [{ open: SESSION_OPEN_IST, close: SESSION_CLOSE_IST }] : []);
+      w = hours.map((h) => ({ open: istToMillis(date, h.open), close: istToMillis(date, h.close) }));
+      this.windowCache.set(date, w);
+    }
+    return w;
+  }
+
+  /** The window `ms` falls in, or undefined outside every session. */
+  windowAt(ms: number): SessionWindow | undefined {
+    for (const w of this.sessionWindows(istDate(ms))) if (ms >= w.open && ms < w.close) return w;
+    return undefined;
+  }
+
+  /** The first window opening after `ms` (within `maxDays` days), or undefined. */
+  nextWindowAfter(ms: number, maxDays = 15): SessionWindow | undefined {
+    let day = istDate(ms);
+    for (let i = 0; i <= maxDays; i++, day = addDays(day, 1)) {
+      for (const w of this.sessionWindows(day)) if (w.open > ms) return w;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether the market is in session at `ms`: inside one of the day's
+   * windows (normally 09:15–15:30 IST; Muhurat and DR-drill days have their
+   * own short windows).
    */
   isSessionOpen(ms: number): boolean {
-    const day = istDate(ms);
-    return this.isTradingDay(day) && ms >= istToMillis(day, SESSION_OPEN_IST) && ms < istToMillis(day, SESSION_CLOSE_IST);
+    return this.windowAt(ms) !== undefined;
   }
 
   /**

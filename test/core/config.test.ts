@@ -72,6 +72,7 @@ describe('parseConfig', () => {
         mode: 'quote',
         record_frames: false,
       },
+      market: { bar_buffer_size: 500, bar_close_grace_ms: 2000, feed_stale_sec: 15, timeframes: ['1m', '3m', '5m', '15m', '1h', '1d'] },
       watchlist: [
         { label: 'NIFTY 50', exchange: 'NSE', token: '99926000', active: true },
         { label: 'NIFTY BANK', exchange: 'NSE', token: '99926009', active: true },
@@ -107,6 +108,7 @@ describe('parseConfig', () => {
         mode: 'snap',
         record_frames: true,
       },
+      market: { bar_buffer_size: 1000, bar_close_grace_ms: 500, feed_stale_sec: 20, timeframes: ['1m', '5m', '1h'] },
       watchlist: [{ label: 'NIFTY 50', exchange: 'NSE', token: '99926000', active: false }],
     });
   });
@@ -136,7 +138,7 @@ describe('parseConfig', () => {
     expect(err.issues).toEqual([
       {
         path: 'lederr',
-        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [ledger], [broker], [rate_limits], [feed], [watchlist])',
+        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [ledger], [broker], [rate_limits], [feed], [market], [watchlist])',
         found: 'an unknown table with keys group_commit_ms',
       },
     ]);
@@ -520,6 +522,16 @@ describe('broker, feed, rate limits and watchlist keys', () => {
     expect(byPath['feed.ws_reconnect_backoff_sec']?.expected).toContain('non-empty list');
     expect(byPath['watchlist[0].exchange']?.expected).toContain('"NSE"');
     expect(byPath['watchlist[0].token']?.expected).toContain('digits');
+  });
+
+  it('names a bad [market] timeframe, a repeated one and an out-of-range buffer size', () => {
+    const err = refused('[market]\nbar_buffer_size = 5\ntimeframes = ["1m", "2m"]\nfeed_stale_sec = 0\n');
+    const byPath = Object.fromEntries(err.issues.map((i) => [i.path, i]));
+    expect(byPath['market.bar_buffer_size']?.expected).toBe('an integer from 10 to 100000 (bars)');
+    expect(byPath['market.timeframes[1]']?.expected).toContain('"1h"');
+    expect(byPath['market.feed_stale_sec']?.expected).toBe('an integer from 2 to 600 (seconds)');
+    expect(refused('[market]\ntimeframes = ["5m", "5m"]\n').issues[0]?.expected).toBe('a list of timeframes without repeats');
+    expect(refused('[market]\ntimeframes = []\n').issues[0]?.expected).toBe('a non-empty list of timeframes');
   });
 
   it('refuses an unknown key inside a watchlist item', () => {
