@@ -75,7 +75,7 @@ const demo: Command = {
       if (e.type === 'BarClosed') {
         // One line per closed hourly bar per index; the finer bars are in the ledger.
         const b = e.data;
-        if (b.tf === '1h') sayAt(e.ts, `${(labels.get(b.token) ?? b.token).padEnd(10)} 1h bar ${formatIst(b.ts).slice(11, 16)}–${formatIst(b.end).slice(11, 16)}  O ${b.open.toFixed(2)}  H ${b.high.toFixed(2)}  L ${b.low.toFixed(2)}  C ${b.close.toFixed(2)}`);
+        if (b.tf === '1h') sayAt(b.end, `${(labels.get(b.token) ?? b.token).padEnd(10)} 1h bar ${formatIst(b.ts).slice(11, 16)}–${formatIst(b.end).slice(11, 16)}  O ${b.open.toFixed(2)}  H ${b.high.toFixed(2)}  L ${b.low.toFixed(2)}  C ${b.close.toFixed(2)}`);
         return;
       }
       if (e.type === 'TicksDropped') return;
