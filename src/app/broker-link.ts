@@ -77,6 +77,7 @@ export class BrokerLink {
       master: { url: b.instrument_master_url },
       orderUpdates: { url: b.order_updates_url },
       auth: { preOpenLogin: b.daily_login_ist },
+      orders: { lookupDelayMs: b.order_lookup_interval_sec * 1000, lookupWindowMs: b.order_lookup_window_sec * 1000 },
       limits: { groups },
       ticks: (creds) =>
         new SmartStreamFeed({
@@ -95,6 +96,7 @@ export class BrokerLink {
             muteAfterMs: f.feed_mute_sec * 1000,
             reconnectBackoffMs: f.ws_reconnect_backoff_sec.map((s) => s * 1000),
             maxReconnectsPerMinute: f.ws_max_reconnects_per_minute,
+            maxFutureExchTsMs: f.max_future_tick_sec * 1000,
             authorizationScheme: b.feed_authorization,
           },
           auth: async () => {

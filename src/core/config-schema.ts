@@ -80,6 +80,9 @@ export const configSchema = z.strictObject(
       /** UNCERTAIN in the protocol: the market-data socket's Authorization as the raw JWT or `Bearer <jwt>`. */
       feed_authorization: oneOf(['raw', 'bearer'] as const).default('raw'),
       /** The session dies at midnight IST: log in afresh every trading morning at this time. */
+      /** After an order's answer is lost, the order book is searched for its tag this often, for this long (never re-sent). */
+      order_lookup_interval_sec: intIn(1, 60, 'seconds').default(3),
+      order_lookup_window_sec: intIn(5, 600, 'seconds').default(30),
       daily_login_ist: z.string({ error: 'a time HH:MM (IST)' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'a time HH:MM (IST), e.g. "08:45"' }).default('08:45'),
     }),
     rate_limits: table({
@@ -98,6 +101,8 @@ export const configSchema = z.strictObject(
         .min(1, { error: 'a non-empty list of seconds' }).default([1, 2, 4, 8, 16]),
       ws_max_reconnects_per_minute: intIn(1, 60, 'reconnects').default(5),
       feed_mute_sec: intIn(5, 600, 'seconds').default(30),
+      /** A tick stamped further than this after the feed's clock is refused as implausible. */
+      max_future_tick_sec: intIn(1, 7 * 86_400, 'seconds').default(86_400),
       mode: oneOf(['ltp', 'quote', 'snap'] as const).default('quote'),
       record_frames: bool().default(false),
     }),
