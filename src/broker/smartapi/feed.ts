@@ -74,6 +74,8 @@ export type FeedOptions = {
    * market times far in the past of the wall clock.
    */
   maxFutureExchTsMs: number;
+  /** Rejected frames reported one by one per minute; beyond, one summary event a minute. */
+  maxRejectEventsPerMinute: number;
 };
 
 export const DEFAULT_FEED_OPTIONS: Readonly<FeedOptions> = Object.freeze({
@@ -91,6 +93,7 @@ export const DEFAULT_FEED_OPTIONS: Readonly<FeedOptions> = Object.freeze({
   muteResubscribe: 'unsubscribe-subscribe',
   handshakeTimeoutMs: 10_000,
   maxFutureExchTsMs: 86_400_000,
+  maxRejectEventsPerMinute: 20,
 });
 
 /** What the edge reports about one socket. `closed` is called exactly once, last. */
@@ -182,6 +185,9 @@ export class SmartStreamFeed implements TickStream {
   private stopping = false;
   private corr = 0;
   private readonly c: FeedCounters = { frames: 0, ticks: 0, rejected: 0, reconnects: 0, pongs: 0, errorReplies: 0, recordErrors: 0, internalErrors: 0 };
+  private rejectWindowStart = -Infinity;
+  private rejectEvents = 0;
+  private rejectSuppressed = 0;
 
   constructor(private readonly cfg: SmartStreamFeedConfig) {
     this.opts = { ...DEFAULT_FEED_OPTIONS, ...cfg.options };
@@ -267,6 +273,25 @@ export class SmartStreamFeed implements TickStream {
   }
 
   /**
+   * A garbage storm must not flood the log and the ledger: each minute the
+   * first `maxRejectEventsPerMinute` rejected frames are events, the rest are
+   * counted and reported as one summary event when the minute is over.
+   */
+  private rollRejectWindow(connection: number, now: number): void {
+    if (this.rejectSuppressed > 0) {
+      this.cfg.bus.emit('FeedFrameRejected', {
+        connection,
+        reason: `${this.rejectSuppressed} more frames rejected in the minute before (not reported one by one; all are in counters.rejected)`,
+        length: 0,
+        headHex: '',
+      });
+    }
+    this.rejectWindowStart = now;
+    this.rejectEvents = 0;
+    this.rejectSuppressed = 0;
+  }
+
+  /**
    * Handles one raw binary frame as if received on `connection`: record,
    * decode, Tick or FeedFrameRejected. The socket path uses it; so can
    * replay and benchmarks.
@@ -284,9 +309,13 @@ export class SmartStreamFeed implements TickStream {
       }
     }
     const r = decodeTick(frame, now + this.opts.maxFutureExchTsMs);
+    if (now - this.rejectWindowStart >= 60_000) this.rollRejectWindow(connection, now);
     if (isRejection(r)) {
       this.c.rejected++;
-      this.cfg.bus.emit('FeedFrameRejected', { connection, reason: r.rejected, length: frame.length, headHex: hexPrefix(frame) });
+      if (this.rejectEvents < this.opts.maxRejectEventsPerMinute) {
+        this.rejectEvents++;
+        this.cfg.bus.emit('FeedFrameRejected', { connection, reason: r.rejected, length: frame.length, headHex: hexPrefix(frame) });
+      } else this.rejectSuppressed++;
       return;
     }
     this.c.ticks++;

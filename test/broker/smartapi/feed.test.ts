@@ -63,6 +63,19 @@ describe('SmartStreamFeed over a loopback socket', () => {
     expect(h.of('FeedDisconnected')).toEqual([]);
   });
 
+  it('a garbage storm reports the first 20 rejected frames a minute one by one, then one summary: the ledger is not flooded', async () => {
+    h = await harness();
+    for (let i = 0; i < 50; i++) h.feed.ingest(0, Buffer.from('deadbeef', 'hex'));
+    expect(h.of('FeedFrameRejected')).toHaveLength(20);
+    expect(h.feed.counters.rejected).toBe(50);
+    h.clock.advanceBy(60_000);
+    h.feed.ingest(0, buildFrame(sampleQuote('99926000', 1)));
+    const all = h.of('FeedFrameRejected');
+    expect(all).toHaveLength(21);
+    expect(all[20]!.reason).toMatch(/^30 more frames rejected in the minute before/);
+    expect(h.of('Tick')).toHaveLength(1);
+  });
+
   it('JSON error replies become FeedErrorReceived; unrecognised text too; pong is accepted silently', async () => {
     h = await harness();
     await h.feed.start();
