@@ -19,7 +19,7 @@ export async function runCli(argv: string[], io: Io = stdio): Promise<number> {
     io.out('usage: rustro <command> [options]\n');
     for (const [n, load] of Object.entries(commands)) {
       const c = await load();
-      io.out(`  ${n.padEnd(8)} ${c.summary}`);
+      io.out(`  ${n.padEnd(12)} ${c.summary}`);
     }
     return name === undefined ? EXIT_USAGE : 0;
   }
