@@ -17,6 +17,7 @@ import type { RustroEvent } from '../../src/core/events.js';
 import { createLogger } from '../../src/core/log.js';
 import { createMarket } from '../../src/sim/market/market.js';
 import { type SimServer, startSimServer } from '../../src/sim/server/server.js';
+import { waitFor as until } from '../support/wait.js';
 
 const DAY = '2024-01-02';
 let sim: SimServer | undefined;
@@ -29,10 +30,6 @@ afterEach(async () => {
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
-async function until(pred: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !pred(); i++) await settle();
-  if (!pred()) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('morning re-login', () => {
   it('at daily_login_ist logs in again, reloads instruments and reconnects the feed with the watchlist resubscribed', async () => {

@@ -17,6 +17,7 @@ import { SimClock, istToMillis } from '../../src/core/clock.js';
 import { createMarket } from '../../src/sim/market/market.js';
 import { DEMO_ACCOUNT, totpAt } from '../../src/sim/server/auth.js';
 import { type SimServer, startSimServer } from '../../src/sim/server/server.js';
+import { waitFor as until } from '../support/wait.js';
 
 const require = createRequire(import.meta.url);
 const sdkDir = dirname(require.resolve('smartapi-javascript/package.json'));
@@ -166,10 +167,3 @@ describe('official JS SDK → simulator', () => {
   });
 });
 
-async function until(pred: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -6,6 +6,7 @@ import { OrderUpdates } from '../../../src/broker/smartapi/order-updates.js';
 import { EventBus } from '../../../src/core/bus.js';
 import { SimClock } from '../../../src/core/clock.js';
 import { Secret } from '../../../src/core/secrets.js';
+import { waitFor as until } from '../../support/wait.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -22,14 +23,6 @@ const req = (tag: string): OrderRequest => ({
   product: 'INTRADAY',
 });
 
-/** Waits (a few ms at a time, bounded) until `cond` holds. */
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const updates = (x: Harness) => x.events.filter((e): e is EventOf<'OrderUpdated'> => e.type === 'OrderUpdated');
 const shape = (e: EventOf<'OrderUpdated'>) => {

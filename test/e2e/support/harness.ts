@@ -28,6 +28,8 @@ import { Secret, type Secrets } from '../../../src/core/secrets.js';
 import { createMarket, type ReplayMarket } from '../../../src/sim/market/market.js';
 import { DEMO_ACCOUNT } from '../../../src/sim/server/auth.js';
 import { type SimServer, type SimServerOptions, startSimServer } from '../../../src/sim/server/server.js';
+import { waitFor } from '../../support/wait.js';
+export { waitFor };
 
 /** A bundled 2024 session: Tuesday; NIFTY weeklies expire Thursday 04-Jan, BANKNIFTY Wednesday 03-Jan. */
 export const DAY = '2024-01-02';
@@ -158,14 +160,6 @@ export function makeRig(env: SimEnv, over: { secrets?: Secrets; feed?: Partial<F
   };
 }
 
-/** Polls `pred` on real time (a few ms apart) until it holds; fails naming `what` after `ms`. */
-export async function waitFor(pred: () => boolean, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 /** Lets pending socket I/O run (a couple of event-loop turns). */
 export async function settle(): Promise<void> {

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+export { waitFor } from '../../../support/wait.js';
 
 export type ServerConn = { ws: WebSocket; headers: IncomingHttpHeaders; texts: string[]; closed: boolean };
 
@@ -78,11 +79,3 @@ export class TestFeedServer {
   }
 }
 
-/** Polls (real time, 2 ms) until `cond` holds; loopback I/O needs a few ms, never seconds. */
-export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs = 3000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
