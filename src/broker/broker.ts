@@ -6,7 +6,9 @@
  * nothing outside `broker/smartapi/` knows a SmartAPI field name.
  */
 
-export type Exchange = 'NSE' | 'NFO' | 'BSE' | 'BFO';
+import type { EXCHANGES } from '../core/events.js';
+
+export type Exchange = (typeof EXCHANGES)[number];
 export type InstrumentKind = 'index' | 'option' | 'future' | 'equity';
 export type OptionType = 'CE' | 'PE';
 export type Side = 'BUY' | 'SELL';

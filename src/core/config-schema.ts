@@ -9,6 +9,7 @@
  * and nowhere else.
  */
 import { z } from 'zod';
+import { EXCHANGES } from './events.js';
 
 /** An integer in [min, max]; `unit` is printed after the range ("ms", "seconds"). */
 function intIn(min: number, max: number, unit?: string) {
@@ -121,7 +122,7 @@ export const configSchema = z.strictObject(
     watchlist: z.array(
       z.strictObject({
         label: z.string({ error: 'a label (string)' }).min(1, { error: 'a non-empty label' }),
-        exchange: oneOf(['NSE', 'NFO', 'BSE', 'BFO'] as const),
+        exchange: oneOf(EXCHANGES),
         token: z.string({ error: 'an instrument token (string of digits)' }).regex(/^\d{1,20}$/, { error: 'an instrument token (string of digits)' }),
         active: bool().default(true),
       }, { error: 'a table with label, exchange, token, active' }),

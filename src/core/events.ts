@@ -22,7 +22,10 @@ const epochMs = z.number().int().nonnegative();
 type Entry<S extends z.ZodType> = { readonly v: number; readonly durable: boolean; readonly ledgered: boolean; readonly schema: S };
 const entry = <S extends z.ZodType>(v: number, durable: boolean, schema: S, ledgered = true): Entry<S> => ({ v, durable, ledgered, schema });
 
-const exchange = z.enum(['NSE', 'NFO', 'BSE', 'BFO']);
+/** The exchange segments Rustro trades or watches: NSE cash/indices, NSE F&O, BSE cash/indices, BSE F&O. */
+export const EXCHANGES = ['NSE', 'NFO', 'BSE', 'BFO'] as const;
+export const exchangeSchema = z.enum(EXCHANGES);
+const exchange = exchangeSchema;
 const depthLevel = z.object({ price: finite, qty: finite, orders: finite });
 const optionalFinite = finite.optional();
 

@@ -21,6 +21,7 @@ import type { Exchange, InstrumentRef } from '../broker/broker.js';
 import { istDate } from '../core/clock.js';
 import type { Bar } from './bar.js';
 import { TIMEFRAMES, type Timeframe } from './timeframes.js';
+import { exchangeSchema } from '../core/events.js';
 
 const FLAG_BACKFILLED = 1;
 
@@ -127,7 +128,7 @@ export class BarRing {
 
 const barLine = z.object({
   token: z.string().min(1),
-  exchange: z.enum(['NSE', 'NFO', 'BSE', 'BFO']),
+  exchange: exchangeSchema,
   tf: z.enum(TIMEFRAMES as unknown as [Timeframe, ...Timeframe[]]),
   ts: z.number().int(),
   end: z.number().int(),

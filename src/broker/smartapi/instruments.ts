@@ -16,6 +16,7 @@ import { istDate, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { splitJsonArray } from './json-stream.js';
 import { describeIssues, masterRow, type MasterRow } from './schemas.js';
+import { EXCHANGES, exchangeSchema } from '../../core/events.js';
 
 export const DEFAULT_MASTER_URL = 'https://margincalculator.angelone.in/OpenAPI_File/files/OpenAPIScripMaster.json';
 
@@ -52,7 +53,7 @@ const KINDS: Record<string, InstrumentKind> = {
   FUTSTK: 'future',
   '': 'equity',
 };
-const EXCHANGES: ReadonlySet<string> = new Set(['NSE', 'NFO', 'BSE', 'BFO']);
+const EXCHANGE_SET: ReadonlySet<string> = new Set(EXCHANGES);
 
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
@@ -67,7 +68,7 @@ export function mapMasterRow(raw: unknown): RowResult {
 
 function mapParsedRow(r: MasterRow): RowResult {
   const exchange = r.exch_seg.toUpperCase();
-  if (!EXCHANGES.has(exchange)) return { skip: `exchange ${exchange}` };
+  if (!EXCHANGE_SET.has(exchange)) return { skip: `exchange ${exchange}` };
   const kind = KINDS[r.instrumenttype.toUpperCase()];
   if (kind === undefined) return { skip: `type ${r.instrumenttype}` };
   if (!(Number.isInteger(r.lotsize) && r.lotsize > 0)) return { bad: `${r.symbol}: lotsize ${r.lotsize} is not a positive integer` };
@@ -140,7 +141,7 @@ const cachedInstrument = z.object({
   token: z.string().min(1),
   symbol: z.string().min(1),
   name: z.string(),
-  exchange: z.enum(['NSE', 'NFO', 'BSE', 'BFO']),
+  exchange: exchangeSchema,
   kind: z.enum(['index', 'option', 'future', 'equity']),
   expiry: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
   strike: z.number().positive().optional(),

@@ -8,12 +8,13 @@ import { DateTime } from 'luxon';
 import type { Exchange, Order, OrderState, OrderType, Side, Trade } from '../broker.js';
 import { IST_ZONE, istDate, istToMillis } from '../../core/clock.js';
 import type { OrderRow, TradeRow } from './schemas.js';
+import { EXCHANGES } from '../../core/events.js';
 
-const EXCHANGES: ReadonlySet<string> = new Set(['NSE', 'NFO', 'BSE', 'BFO']);
+const EXCHANGE_SET: ReadonlySet<string> = new Set(EXCHANGES);
 
 export function asExchange(s: string): Exchange | undefined {
   const u = s.toUpperCase();
-  return EXCHANGES.has(u) ? (u as Exchange) : undefined;
+  return EXCHANGE_SET.has(u) ? (u as Exchange) : undefined;
 }
 
 /** Statuses of orders still live at the exchange while a change is in flight. */
