@@ -8,9 +8,8 @@ import { RealClock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { RustroEvent } from '../core/events.js';
 import type { Logger } from '../core/log.js';
-import { Secret, type Secrets } from '../core/secrets.js';
 import { createMarket } from '../sim/market/market.js';
-import { DEMO_ACCOUNT, DEMO_API_KEY } from '../sim/server/auth.js';
+import { demoAccountSecrets } from '../sim/server/auth.js';
 import { type SimServer, startSimServer } from '../sim/server/server.js';
 import { Daemon } from './daemon.js';
 
@@ -25,17 +24,6 @@ export type SimSessionOptions = {
 };
 
 export type SimSession = { sim: SimServer; daemon: Daemon };
-
-/** The simulator's built-in demo account: simulator-only values, never real credentials. */
-export function simSecrets(): Secrets {
-  const source = 'the simulator demo account';
-  return {
-    apiKey: new Secret(DEMO_API_KEY, source),
-    clientCode: new Secret(DEMO_ACCOUNT.clientcode, source),
-    pin: new Secret(DEMO_ACCOUNT.pin, source),
-    totpSecret: new Secret(DEMO_ACCOUNT.totpSecret, source),
-  };
-}
 
 /** Starts the simulator paused at the open and a daemon connected to it; the caller sets the speed. */
 export async function startSimSession(o: SimSessionOptions): Promise<SimSession> {
@@ -60,7 +48,7 @@ export async function startSimSession(o: SimSessionOptions): Promise<SimSession>
       clock: sim.clock,
       ioClock: new RealClock(),
       log: o.log,
-      secrets: simSecrets(),
+      secrets: demoAccountSecrets(),
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
     });
     return { sim, daemon };

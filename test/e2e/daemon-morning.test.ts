@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Daemon } from '../../src/app/daemon.js';
-import { simSecrets } from '../../src/app/sim-session.js';
+import { demoAccountSecrets } from '../../src/sim/server/auth.js';
 import { SimClock, istToMillis } from '../../src/core/clock.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { RustroEvent } from '../../src/core/events.js';
@@ -46,7 +46,7 @@ describe('morning re-login', () => {
     };
     const events: RustroEvent[] = [];
     const log = createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
-    daemon = await Daemon.start({ config, clock: sim.clock, ioClock: io, log, secrets: simSecrets(), onEvent: (e) => events.push(e) });
+    daemon = await Daemon.start({ config, clock: sim.clock, ioClock: io, log, secrets: demoAccountSecrets(), onEvent: (e) => events.push(e) });
     const count = (type: string) => events.filter((e) => e.type === type).length;
     expect([count('BrokerLoggedIn'), count('InstrumentsLoaded'), count('FeedConnected')]).toEqual([1, 1, 1]);
     await until(() => sim!.state().subscriptions === 3, 'the first subscription');

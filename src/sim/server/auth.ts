@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createGuardrails, generateSync, verifySync } from 'otplib';
+import { Secret, type Secrets } from '../../core/secrets.js';
 import { istDayStart } from './util.js';
 
 export type SimAccount = {
@@ -30,6 +31,17 @@ export const DEMO_ACCOUNT: SimAccount = {
   mobileno: '9999999999',
 };
 export const DEMO_API_KEY = 'rustro-sim-key';
+
+/** The demo account as the daemon's `Secrets` (simulator-only values); `over` replaces any of them, e.g. a wrong TOTP secret. */
+export function demoAccountSecrets(over: Partial<Record<keyof Secrets, string>> = {}): Secrets {
+  const source = 'the simulator demo account';
+  return {
+    apiKey: new Secret(over.apiKey ?? DEMO_API_KEY, source),
+    clientCode: new Secret(over.clientCode ?? DEMO_ACCOUNT.clientcode, source),
+    pin: new Secret(over.pin ?? DEMO_ACCOUNT.pin, source),
+    totpSecret: new Secret(over.totpSecret ?? DEMO_ACCOUNT.totpSecret, source),
+  };
+}
 
 // Accept short secrets (the demo secret is 10 bytes); still reject absurd periods etc.
 const guardrails = createGuardrails({ MIN_SECRET_BYTES: 1 });

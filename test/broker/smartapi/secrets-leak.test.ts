@@ -10,7 +10,7 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../src/broker/smartapi/auth.js';
-import { harness, TEST_CREDS, type Harness } from './support/fake-smartapi.js';
+import { harness, type Harness } from './support/fake-smartapi.js';
 
 const hs: Harness[] = [];
 afterEach(async () => {

@@ -24,9 +24,9 @@ import { DEFAULT_LIMITS } from '../../../src/broker/smartapi/limits.js';
 import { EventBus } from '../../../src/core/bus.js';
 import { SimClock, istToMillis } from '../../../src/core/clock.js';
 import type { EventOf, EventType, RustroEvent } from '../../../src/core/events.js';
-import { Secret, type Secrets } from '../../../src/core/secrets.js';
+import type { Secrets } from '../../../src/core/secrets.js';
 import { createMarket, type ReplayMarket } from '../../../src/sim/market/market.js';
-import { DEMO_ACCOUNT } from '../../../src/sim/server/auth.js';
+import { demoAccountSecrets } from '../../../src/sim/server/auth.js';
 import { type SimServer, type SimServerOptions, startSimServer } from '../../../src/sim/server/server.js';
 import { waitFor } from '../../support/wait.js';
 export { waitFor };
@@ -58,12 +58,7 @@ export async function startEnv(opts: Partial<SimServerOptions> & { start?: strin
 }
 
 export function demoSecrets(apiKey: string, over: Partial<Record<keyof Secrets, string>> = {}): Secrets {
-  return {
-    apiKey: new Secret(over.apiKey ?? apiKey, 'test'),
-    clientCode: new Secret(over.clientCode ?? DEMO_ACCOUNT.clientcode, 'test'),
-    pin: new Secret(over.pin ?? DEMO_ACCOUNT.pin, 'test'),
-    totpSecret: new Secret(over.totpSecret ?? DEMO_ACCOUNT.totpSecret, 'test'),
-  };
+  return demoAccountSecrets({ apiKey, ...over });
 }
 
 /** What the wrapped connector saw: sockets opened, and pings out / pongs in on the latest one. */
