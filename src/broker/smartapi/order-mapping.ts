@@ -61,7 +61,8 @@ export function parseBrokerTime(text: string | undefined): number | undefined {
   return iso.isValid ? iso.toMillis() : undefined;
 }
 
-function orderType(raw: string): OrderType {
+/** The broker's order type in Rustro's terms (SL-M and MARKET are market orders). */
+export function orderType(raw: string): OrderType {
   return raw.toUpperCase().includes('MARKET') ? 'MARKET' : 'LIMIT';
 }
 

@@ -20,7 +20,7 @@ import type { Instrument, Order, OrderAck, OrderModification, OrderRequest, Orde
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import { SmartApiError } from './errors.js';
-import { toOrder, toTrade } from './order-mapping.js';
+import { orderType, toOrder, toTrade } from './order-mapping.js';
 import type { SmartApiRest } from './rest.js';
 import { listOf, orderAck, orderRow, tradeRow } from './schemas.js';
 
@@ -260,7 +260,7 @@ export class SmartApiOrders {
     if (row === undefined) throw new SmartApiError('invalid_request', { endpoint: 'modifyOrder', code: 'AB1013', detail: `order ${orderId} is not in today's order book` });
     return {
       variety: row.variety,
-      orderType: row.ordertype.toUpperCase().includes('MARKET') ? ('MARKET' as const) : ('LIMIT' as const),
+      orderType: orderType(row.ordertype),
       product: row.producttype,
       price: row.price,
       qty: row.quantity,
