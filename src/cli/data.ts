@@ -6,12 +6,25 @@
  * The tick file is either a CSV with the header `ts,token,ltp,cum_volume`
  * (`ts` epoch milliseconds or ISO-8601 with an offset; `cum_volume` may be
  * empty) or a recorded raw-frame file (`data/ticks/*.frames`).
+ *
+ * `rustro data indicators --bars FILE`: the streaming indicators
+ * (src/indicators, TA-Lib definitions) over a bar CSV, one output row per
+ * bar, so a user can check them against TA-Lib or a charting tool. The file
+ * is streamed line by line; a bad line stops with file:line and the column.
  */
 import { mkdirSync, openSync, readSync, closeSync, writeFileSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import type { Tick } from '../broker/broker.js';
+import { Adx } from '../indicators/adx.js';
+import { Atr } from '../indicators/atr.js';
+import { Ema } from '../indicators/ema.js';
+import { Rsi } from '../indicators/rsi.js';
+import { Sma } from '../indicators/sma.js';
+import { Supertrend } from '../indicators/supertrend.js';
+import { SessionVwap } from '../indicators/vwap.js';
 import { decodeTick, isRejection } from '../broker/smartapi/codec.js';
 import { RecordingError, readFrames } from '../broker/smartapi/recorder.js';
 import { toIst } from '../core/clock.js';
@@ -21,17 +34,27 @@ import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { SessionClock, type Timeframe, parseTimeframes } from '../market/timeframes.js';
 import { EXIT_FAILED, EXIT_OK, type Command, type Io, UsageError } from './command.js';
 
+const BAR_HEADER = 'ts,open,high,low,close,volume';
+const INDICATORS_HEADER = 'ts,ema9,ema21,sma20,rsi14,atr14,adx14,pdi14,mdi14,st10_3,st10_3_dir,vwap';
+
 const usage = `usage: rustro data bars --ticks FILE --tf 1m,5m,1h [--out DIR]
+       rustro data indicators --bars FILE
   --ticks FILE  a tick CSV with header ts,token,ltp,cum_volume (ts epoch ms or ISO-8601 with offset;
                 cum_volume may be empty), or a recorded raw-frame file (data/ticks/*.frames)
   --tf LIST     timeframes, comma-separated: 1m, 3m, 5m, 15m, 1h, 1d
   --out DIR     write DIR/<token>_<tf>.csv per token and timeframe; without it (one timeframe,
                 one token) the bars go to stdout
 Bar CSV: ts,open,high,low,close,volume — ts the bar's start, ISO-8601 with +05:30; volume empty where there was none.
-Ticks outside the session, late or duplicate are dropped by the aggregator's rules and counted on stderr.`;
+Ticks outside the session, late or duplicate are dropped by the aggregator's rules and counted on stderr.
+indicators:
+  --bars FILE   a bar CSV as above (ts epoch ms or ISO-8601 with offset, strictly increasing; .gz read as gzip)
+Prints CSV, one row per bar, ts as given: ${INDICATORS_HEADER}
+  (TA-Lib definitions: EMA, SMA, RSI, ATR, ADX, +DI/-DI; st10_3 = Supertrend(10, 3), st10_3_dir 1 up / -1 down;
+  vwap per IST day, empty without volume). Cells are empty while an indicator warms up.`;
 
 const CSV_HEADER = 'ts,token,ltp,cum_volume';
 
+/** A bad line in an input file (tick or bar CSV): the message names file:line and the column. */
 class TickFileError extends Error {
   override name = 'TickFileError';
 }
@@ -96,12 +119,98 @@ const istIso = (ms: number): string => toIst(ms).toISO({ suppressMilliseconds: t
 
 export function barsCsv(bars: readonly Bar[]): string {
   const rows = bars.map((b) => `${istIso(b.ts)},${b.open},${b.high},${b.low},${b.close},${b.volume ?? ''}`);
-  return ['ts,open,high,low,close,volume', ...rows].join('\n') + '\n';
+  return [BAR_HEADER, ...rows].join('\n') + '\n';
+}
+
+type CsvBar = { tsText: string; ts: number; open: number; high: number; low: number; close: number; volume?: number };
+
+/** A bar CSV, line by line, each line checked: numbers, low ≤ open, close ≤ high, ts strictly increasing. */
+async function* csvBars(file: string): AsyncGenerator<CsvBar> {
+  const raw = createReadStream(file);
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw.setEncoding('utf8');
+  if (input !== raw) raw.on('error', (err) => input.destroy(err)); // pipe() does not pass errors on
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let n = 0;
+  let prevTs = -Infinity;
+  try {
+    for await (const text of lines) {
+      n++;
+      const line = text.trim();
+      if (n === 1) {
+        if (line.replace(/^\uFEFF/, '') !== BAR_HEADER) throw new TickFileError(`${file}:1: expected the header '${BAR_HEADER}', found '${line}'`);
+        continue;
+      }
+      if (line === '') continue;
+      const where = `${file}:${n}`;
+      const cells = line.split(',');
+      if (cells.length !== 6) throw new TickFileError(`${where}: expected 6 columns (${BAR_HEADER}), found ${cells.length}`);
+      const [tsText, ...rest] = cells as [string, string, string, string, string, string];
+      const [open, high, low, close] = ['open', 'high', 'low', 'close'].map((name, i) => {
+        const x = Number(rest[i]);
+        if (rest[i] === '' || !Number.isFinite(x)) throw new TickFileError(`${where}: ${name}: expected a number, found '${rest[i]}'`);
+        return x;
+      }) as [number, number, number, number];
+      if (high < low) throw new TickFileError(`${where}: high ${high} is below low ${low}`);
+      for (const [name, x] of [['open', open], ['close', close]] as const) {
+        if (x < low || x > high) throw new TickFileError(`${where}: ${name}: ${x} is outside the bar's low..high (${low}..${high})`);
+      }
+      const ts = parseTs(tsText, where);
+      if (ts <= prevTs) throw new TickFileError(`${where}: ts: '${tsText}' is not after the previous bar's ts`);
+      prevTs = ts;
+      const bar: CsvBar = { tsText, ts, open, high, low, close };
+      const vol = rest[4];
+      if (vol !== '') {
+        const v = Number(vol);
+        if (!Number.isFinite(v) || v < 0) throw new TickFileError(`${where}: volume: expected a non-negative number or empty, found '${vol}'`);
+        bar.volume = v;
+      }
+      yield bar;
+    }
+  } catch (err) {
+    if (err instanceof TickFileError) throw err;
+    // A read error (a directory, a corrupt .gz): readline passes it on here.
+    throw new TickFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (n === 0) throw new TickFileError(`${file}: empty, expected the header '${BAR_HEADER}'`);
+}
+
+/** Empty for NaN (warming up); otherwise String(x), which round-trips. */
+const cell = (x: number): string => (Number.isNaN(x) ? '' : String(x));
+
+async function indicators(args: string[], io: Io): Promise<number> {
+  let values: { bars?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { bars: { type: 'string' } }, strict: true }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const file = values.bars;
+  if (file === undefined) throw new UsageError('missing --bars FILE');
+  const [ema9, ema21, sma20, rsi14] = [new Ema(9), new Ema(21), new Sma(20), new Rsi(14)];
+  const [atr14, adx14, st, vwap] = [new Atr(14), new Adx(14), new Supertrend(10, 3), new SessionVwap()];
+  let header = false; // printed once the input's header has passed, so a wrong file prints only the error
+  try {
+    for await (const b of csvBars(file)) {
+      if (!header) io.out(INDICATORS_HEADER);
+      header = true;
+      const { high: h, low: l, close: c } = b;
+      adx14.update(h, l, c);
+      st.update(h, l, c);
+      const row = [ema9.update(c), ema21.update(c), sma20.update(c), rsi14.update(c), atr14.update(h, l, c), adx14.adx, adx14.plusDI, adx14.minusDI, st.value];
+      io.out(`${b.tsText},${row.map(cell).join(',')},${st.direction === 0 ? '' : st.direction},${cell(vwap.update(b.ts, h, l, c, b.volume))}`);
+    }
+  } catch (err) {
+    if (!(err instanceof TickFileError)) throw err;
+    io.err(`rustro data: ${err.message}`);
+    return EXIT_FAILED;
+  }
+  if (!header) io.out(INDICATORS_HEADER);
+  return EXIT_OK;
 }
 
 function parse(args: string[]): { ticks: string; tfs: Timeframe[]; out?: string } {
   const [sub, ...rest] = args;
-  if (sub === undefined) throw new UsageError('missing subcommand (bars)');
+  if (sub === undefined) throw new UsageError('missing subcommand (bars, indicators)');
   if (sub !== 'bars') throw new UsageError(`unknown subcommand '${sub}'`);
   let values: { ticks?: string | undefined; tf?: string | undefined; out?: string | undefined };
   try {
@@ -122,9 +231,10 @@ function parse(args: string[]): { ticks: string; tfs: Timeframe[]; out?: string 
 }
 
 const command: Command = {
-  summary: 'market data tools: ticks (CSV or recorded frames) to bars',
+  summary: 'market data tools: ticks (CSV or recorded frames) to bars; indicators over bars',
   usage,
   async main(args: string[], io: Io): Promise<number> {
+    if (args[0] === 'indicators') return indicators(args.slice(1), io);
     const a = parse(args);
     let csv: boolean;
     try {
