@@ -23,6 +23,9 @@ import type { Logger } from '../core/log.js';
 import type { Secrets } from '../core/secrets.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { MarketPipeline } from '../market/market-pipeline.js';
+import { StrategyRunner } from '../strategy/strategy-runner.js';
+import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
+import type { Underlying } from '../strategy/strategy.js';
 import { BrokerLink } from './broker-link.js';
 import { acquireLock, releaseLock, type LockResult } from './lock.js';
 import { describe, severity } from './narrator.js';
@@ -58,6 +61,8 @@ export class Daemon {
   private heartbeat: TimerHandle | undefined;
   private link: BrokerLink | undefined;
   private pipeline: MarketPipeline | undefined;
+  private runner: StrategyRunner | undefined;
+  private online: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly bus: EventBus,
@@ -130,6 +135,7 @@ export class Daemon {
     // Before the feed connects, so no tick is missed; bars close on market time.
     this.pipeline = new MarketPipeline({ bus, clock, ioClock: deps.ioClock ?? clock, calendar, settings: config.market, dataDir: config.app.data_dir, watch });
     this.pipeline.start();
+    this.runner = this.startStrategy(calendar, watch);
     if (deps.secrets !== undefined) {
       this.link = new BrokerLink({
         config,
@@ -147,8 +153,56 @@ export class Daemon {
         throw new BrokerConnectError((err as Error).message, { cause: err });
       }
       // Backfill of a restart and history for declared needs run in the background; failures are events.
-      this.pipeline.online(this.link.broker).catch((err: unknown) => log.error({ err }, 'the market pipeline could not go online'));
+      this.online = this.pipeline.online(this.link.broker).then(
+        () => undefined,
+        (err: unknown) => log.error({ err }, 'the market pipeline could not go online'),
+      );
     }
+  }
+
+  /**
+   * The configured strategy on the bus. Its history needs are declared before
+   * the pipeline goes online; an underlying whose index is not streamed is
+   * reported and left out (it would never see a bar).
+   */
+  private startStrategy(calendar: TradingCalendar, watch: readonly { exchange: string; token: string }[]): StrategyRunner {
+    const { bus, deps } = this;
+    const { config, clock, log } = deps;
+    const pipeline = this.pipeline!;
+    const streamed = new Set(watch.map((w) => `${w.exchange}:${w.token}`));
+    const indexRef = (name: string) => {
+      const i = BUILTIN_INDICES.find((b) => b.name === name)!;
+      return { exchange: i.exchange, token: i.token };
+    };
+    const underlyings: Underlying[] = [];
+    for (const name of config.strategy.underlyings) {
+      const ref = indexRef(name);
+      if (streamed.has(`${ref.exchange}:${ref.token}`)) underlyings.push({ name, ref });
+      else log.warn(`strategy: ${name} is not traded: its index (${ref.exchange} ${ref.token}) is not an active [[watchlist]] entry`);
+    }
+    const runner = new StrategyRunner({
+      bus, clock, calendar, config, underlyings,
+      bars: (ref, tf) => pipeline.bars(ref, tf),
+      vix: indexRef('INDIA VIX'),
+      instruments: () => this.link?.broker.instrumentIndex,
+      quotes: (refs) => {
+        if (this.link === undefined) return Promise.resolve([]);
+        return this.link.broker.quotes(refs, 'full');
+      },
+    });
+    pipeline.need(...runner.needs());
+    runner.start();
+    return runner;
+  }
+
+  /** Resolves once the market pipeline is online: today's gap backfilled and history fetched for every declared need (failures included). */
+  get marketReady(): Promise<void> {
+    return this.online;
+  }
+
+  /** The active strategy's runner. */
+  get strategy(): StrategyRunner | undefined {
+    return this.runner;
   }
 
   /** The market-data pipeline (bars, staleness, history). */
@@ -176,6 +230,7 @@ export class Daemon {
     const { bus, ledger, deps } = this;
     if (this.heartbeat !== undefined) (deps.ioClock ?? deps.clock).cancel(this.heartbeat);
     bus.emit('DaemonStopping', { reason });
+    await this.runner?.stop();
     try {
       await this.link?.disconnect();
     } catch (err) {

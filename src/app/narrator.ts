@@ -71,14 +71,35 @@ export function describe(event: RustroEvent): string | undefined {
       return `filled ${event.data.qty} @ ${event.data.price} (order ${event.data.brokerOrderId}, intent ${event.data.intentId})`;
     case 'RiskHalted':
       return `risk halted ${event.data.scope}: ${event.data.reason}`;
+    case 'DailyBiasDecided': {
+      const d = event.data;
+      const shown = d.checks.filter((c) => c.name !== 'daily_warm').map((c) => `${c.name} ${showValue(c.value)}${c.passed ? '' : ` (needs ${c.limit})`}`);
+      return `${d.strategy} ${d.underlying}: today's bias ${d.bias === 'none' ? 'none — no trade today' : d.bias} · ${shown.join(', ')}`;
+    }
+    case 'StrategyEvaluated': {
+      const d = event.data;
+      const verdict = d.outcome === 'signal' ? `${d.side} signal` : d.outcome === 'not_warm' ? 'not warm yet' : `${d.outcome.replace('_', ' ')} (${d.failed.join(', ')})`;
+      return `${d.strategy} ${d.underlying} ${d.tf} bar ${formatIst(d.barTs).slice(11, 16)}: ${verdict}`;
+    }
+    case 'SignalRaised':
+      return `SIGNAL ${event.data.action} ${event.data.underlying} ${event.data.side} (${event.data.strategy}, spot ${event.data.spot.toFixed(2)}): ${event.data.reason}`;
+    case 'OptionPicked':
+      return `picked ${event.data.symbol} (${event.data.optionType} ${event.data.strike}, expiry ${event.data.expiry}${event.data.rolled ? ', rolled past the expiry-day cutoff' : ''}, lot ${event.data.lotSize}) for spot ${event.data.spot.toFixed(2)}`;
+    case 'OptionPickFailed':
+      return `no option for ${event.data.underlying} signal: ${event.data.reason} — ${event.data.detail}`;
   }
+}
+
+function showValue(v: string | number | boolean | null): string {
+  return typeof v === 'number' ? (Math.round(v * 100) / 100).toString() : String(v);
 }
 
 /** Warnings and errors stand out in the log. */
 export function severity(event: RustroEvent): 'debug' | 'info' | 'warn' | 'error' {
   switch (event.type) {
     case 'BarClosed':
-      // Hourly and daily bars are worth a line at info; the minute bars are there at debug.
+    case 'StrategyEvaluated':
+      // Hourly and daily bars (and decisions on them) are worth a line at info; the minute ones are there at debug.
       return event.data.tf === '1h' || event.data.tf === '1d' ? 'info' : 'debug';
     case 'HandlerFailed':
     case 'BrokerRequestFailed':
@@ -93,6 +114,7 @@ export function severity(event: RustroEvent): 'debug' | 'info' | 'warn' | 'error
     case 'FeedStale':
     case 'TicksDropped':
     case 'HistoryFetchFailed':
+    case 'OptionPickFailed':
       return 'warn';
     default:
       return 'info';

@@ -21,14 +21,14 @@ import { createLogger } from '../core/log.js';
 import { bundledSessions } from '../sim/market/market.js';
 import { EXIT_FAILED, EXIT_OK, type Command, UsageError } from './command.js';
 
-const DEFAULT_DAY = '2024-02-15';
+const DEFAULT_DAY = '2024-02-21';
 const REPORT_EVERY_MS = 30 * 60_000;
 
 type Seen = { label: string; first?: number; last?: number; high: number; low: number; ticks: number };
 
 const demo: Command = {
   summary: 'the paper-trading demo: a bundled real session on the simulator (what `npm start` runs)',
-  usage: 'usage: rustro demo [--config FILE] [--date YYYY-MM-DD] [--seed N] [--speed X|max]\n  default config.example.toml, date 2024-02-15, seed 1, speed max',
+  usage: 'usage: rustro demo [--config FILE] [--date YYYY-MM-DD] [--seed N] [--speed X|max]\n  default config.example.toml, date 2024-02-21, seed 1, speed max',
   async main(args, io) {
     let values: { config?: string | undefined; date?: string | undefined; seed?: string | undefined; speed?: string | undefined };
     try {
@@ -57,7 +57,9 @@ const demo: Command = {
     const say = (line: string): void => sayAt(clockNow(), line);
     // Progress follows data time (the ticks' exchange timestamps), not the simulator's clock, which runs ahead of what has arrived.
     let nextReport = istToMillis(day, '09:15') + REPORT_EVERY_MS;
+    let signalsRaised = 0;
     const onEvent = (e: RustroEvent): void => {
+      if (e.type === 'SignalRaised') signalsRaised++;
       if (e.type === 'Tick') {
         if (e.data.exchTs >= nextReport) {
           sayAt(nextReport, summaryLine(seen));
@@ -78,7 +80,7 @@ const demo: Command = {
         if (b.tf === '1h') sayAt(b.end, `${(labels.get(b.token) ?? b.token).padEnd(10)} 1h bar ${formatIst(b.ts).slice(11, 16)}–${formatIst(b.end).slice(11, 16)}  O ${b.open.toFixed(2)}  H ${b.high.toFixed(2)}  L ${b.low.toFixed(2)}  C ${b.close.toFixed(2)}`);
         return;
       }
-      if (e.type === 'TicksDropped') return;
+      if (e.type === 'TicksDropped' || (e.type === 'StrategyEvaluated' && e.data.tf === '1m')) return;
       const text = describe(e);
       if (text !== undefined) sayAt(e.ts, text);
     };
@@ -110,6 +112,8 @@ const demo: Command = {
     // The subscribe request is still on the wire when connect() returns: replay from the open only once the simulator has it.
     const wanted = daemon.broker?.watchlist().length ?? 0;
     for (let i = 0; i < 500 && sim.state().subscriptions < wanted; i++) await sleep(2);
+    // History first (the simulator's clock is held at the open), so the strategy is warm when the session starts, as it would be live.
+    await Promise.race([daemon.marketReady, sleep(30_000)]);
     say(`session open — streaming at ${speed === 'max' ? 'full speed' : `${speed}× real time`}`);
     sim.setSpeed(speed);
     while (!interrupted && !sim.state().sessionOver) await sleep(20);
@@ -138,7 +142,7 @@ const demo: Command = {
     io.out(`inspect it: npm run rustro -- ledger tail --data-dir ${relative(process.cwd(), dataDir)}`);
     const bars = daemon.market?.store.allRings().reduce((n, r) => n + r.length, 0) ?? 0;
     io.out(`bars: ${bars.toLocaleString('en-US')} closed (1m … 1d) in ${relative(process.cwd(), join(dataDir, 'bars')) || '.'}`);
-    io.out('No strategy or orders yet: signals and paper fills arrive with the next issues.');
+    io.out(`strategy ${base.strategy.active}: ${signalsRaised} signal(s) today. No orders yet: sizing, orders and paper fills arrive with the money path (issue 7).`);
     return daemon.fatalError === undefined ? EXIT_OK : EXIT_FAILED;
   },
 };

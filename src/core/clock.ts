@@ -135,10 +135,24 @@ export function toIst(ms: number): DateTime {
   return DateTime.fromMillis(ms, { zone: IST_ZONE });
 }
 
+/** IST's fixed offset from UTC (India has no DST), for hot paths where luxon is too slow; exact. */
+const IST_OFFSET_MS = 19_800_000;
+
 /** The IST calendar date (YYYY-MM-DD) an epoch ms falls on. */
 export function istDate(ms: number): string {
-  // Fixed +05:30 offset (India has no DST): cheaper than luxon on hot paths and exact.
-  return new Date(ms + 19_800_000).toISOString().slice(0, 10);
+  return new Date(ms + IST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** Minutes since IST midnight of an epoch ms (09:15 → 555). */
+export function istMinuteOfDay(ms: number): number {
+  return Math.floor((((ms + IST_OFFSET_MS) % 86_400_000) + 86_400_000) % 86_400_000 / 60_000);
+}
+
+/** Minutes since midnight of an "HH:MM" wall time (checked by the config schema). */
+export function hhmmToMinutes(hhmm: string): number {
+  const m = /^(\d{2}):(\d{2})$/.exec(hhmm);
+  if (m === null) throw new RangeError(`not a time HH:MM: '${hhmm}'`);
+  return Number(m[1]) * 60 + Number(m[2]);
 }
 
 /** Epoch ms of an IST wall time, e.g. istToMillis('2024-01-02', '09:15'). */

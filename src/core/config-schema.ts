@@ -9,7 +9,7 @@
  * and nowhere else.
  */
 import { z } from 'zod';
-import { EXCHANGES } from './events.js';
+import { EXCHANGES, TIMEFRAME_NAMES } from './events.js';
 
 /** An integer in [min, max]; `unit` is printed after the range ("ms", "seconds"). */
 function intIn(min: number, max: number, unit?: string) {
@@ -22,6 +22,23 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
 }
 
 const bool = () => z.boolean({ error: 'true or false' });
+
+/** A number in [min, max]; `unit` is printed after the range ("%", "points"). */
+function numIn(min: number, max: number, unit?: string) {
+  const error = `a number from ${min} to ${max}${unit === undefined ? '' : ` (${unit})`}`;
+  return z.number({ error }).min(min, { error }).max(max, { error });
+}
+
+/** A time of day in IST, "HH:MM". */
+function istTime(example: string) {
+  const error = `a time HH:MM (IST), e.g. "${example}"`;
+  return z.string({ error }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error });
+}
+
+/** The index underlyings Rustro trades options on. */
+export const UNDERLYINGS = ['NIFTY', 'BANKNIFTY', 'SENSEX'] as const;
+export const STRATEGY_NAMES = ['adx-mtf', 'supertrend-scalper'] as const;
+export const VALIDATION_MODES = ['conservative', 'balanced', 'aggressive'] as const;
 
 function url(protocols: string[]) {
   const error = `a URL (${protocols.map((p) => p.replace(':', '://')).join(' or ')}…)`;
@@ -48,8 +65,21 @@ function table<S extends z.core.$ZodLooseShape>(shape: S) {
   return z.strictObject(shape, { error: 'a table' }).prefault({} as never);
 }
 
-/** The bar timeframes (market/timeframes.ts spells the same list; core imports nothing above it). */
-export const TIMEFRAME_NAMES = ['1m', '3m', '5m', '15m', '1h', '1d'] as const;
+/**
+ * A table with pairs of keys that must be in order (a range's low end below
+ * its high end); the problem is reported at the high key, naming both.
+ */
+function orderedTable<S extends z.core.$ZodLooseShape>(shape: S, pairs: readonly (readonly [keyof S & string, keyof S & string])[]) {
+  return z.strictObject(shape, { error: 'a table' })
+    .superRefine((t, ctx) => {
+      const row = t as Record<string, number | string>;
+      for (const [lo, hi] of pairs) {
+        if (row[lo]! >= row[hi]!) ctx.addIssue({ code: 'custom', path: [hi], params: { value: row[hi] }, message: `a value above ${lo} (${JSON.stringify(row[lo])})` });
+      }
+    })
+    .prefault({} as never);
+}
+
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
@@ -65,6 +95,78 @@ export const configSchema = z.strictObject(
     }),
     trading: table({
       enable_paper_trading: bool().default(true),
+    }),
+    strategy: table({
+      /** The strategy that trades; the other one is not run. */
+      active: oneOf(STRATEGY_NAMES).default('adx-mtf'),
+      /** Index underlyings to trade; each must be streamed by an active [[watchlist]] entry. */
+      underlyings: z.array(oneOf(UNDERLYINGS), { error: `a list of underlyings from ${UNDERLYINGS.map((u) => JSON.stringify(u)).join(', ')}` })
+        .min(1, { error: 'a non-empty list of underlyings' })
+        .refine((l) => new Set(l).size === l.length, { error: 'a list of underlyings without repeats' })
+        .default([...UNDERLYINGS]),
+      adx_mtf: orderedTable({
+        /** The daily direction is decided at this time from completed daily bars. */
+        decision_time: istTime('09:30').default('09:30'),
+        adx_period: intIn(2, 100, 'bars').default(14),
+        daily_adx_min: numIn(0, 100).default(20),
+        di_spread_min: numIn(0, 100, 'DI points').default(2),
+        hourly_adx_min: numIn(0, 100).default(25),
+        rsi_period: intIn(2, 100, 'bars').default(14),
+        rsi_ce_min: numIn(0, 100).default(50),
+        rsi_ce_max: numIn(0, 100).default(75),
+        rsi_pe_min: numIn(0, 100).default(25),
+        rsi_pe_max: numIn(0, 100).default(50),
+        ema_period: intIn(2, 200, 'bars').default(20),
+        vix_min: numIn(0, 200).default(10),
+        vix_max: numIn(0, 200).default(30),
+        entry_start: istTime('10:00').default('10:00'),
+        entry_end: istTime('15:00').default('15:00'),
+        max_trades_per_day: intIn(0, 100, 'trades').default(2),
+        /** Strikes out of the money from ATM (0 = ATM). */
+        strike_offset: intIn(0, 10, 'strikes').default(0),
+        stop_loss_pct: numIn(0.1, 100, '% below the entry premium').default(20),
+        trail_activate_pct: numIn(0, 1000, '% above the entry premium').default(2),
+        trail_pct: numIn(0.1, 100, '% below the highest premium').default(1.5),
+        /** 0 = no target. */
+        target_pct: numIn(0, 1000, '% above the entry premium').default(0),
+        exit_time: istTime('15:20').default('15:20'),
+      }, [['rsi_ce_min', 'rsi_ce_max'], ['rsi_pe_min', 'rsi_pe_max'], ['vix_min', 'vix_max'], ['entry_start', 'entry_end'], ['entry_end', 'exit_time']]),
+      supertrend_scalper: table({
+        st_period: intIn(2, 100, 'bars').default(10),
+        st_multiplier: numIn(0.1, 20).default(3),
+        adx_period: intIn(2, 100, 'bars').default(14),
+        adx_min_1m: numIn(0, 100).default(18),
+        adx_min_5m: numIn(0, 100).default(20),
+        /** conservative: last entry 14:00, IV-rank and theta checks; balanced: 14:30, theta check; aggressive: 15:00, neither. */
+        validation_mode: oneOf(VALIDATION_MODES).default('balanced'),
+        entry_start: istTime('09:30').default('09:30'),
+        /** IV-rank proxy: INDIA VIX's place in its range over this many daily closes. */
+        iv_rank_lookback_days: intIn(5, 250, 'days').default(20),
+        iv_rank_max: numIn(0, 100, '%').default(80),
+        /** Theta risk: no entries on the option's expiry day from this time. */
+        theta_cutoff: istTime('13:00').default('13:00'),
+        max_positions_per_instrument: intIn(1, 10, 'positions').default(3),
+        strike_offset: intIn(0, 10, 'strikes').default(1),
+        trailing_stop_pct: numIn(0.1, 100, '% below the high-water mark').default(5),
+        profit_lock_rupees: numIn(0, 10_000_000, 'rupees').default(1000),
+        cooldown_sec: intIn(0, 86_400, 'seconds').default(300),
+        exit_time: istTime('15:20').default('15:20'),
+      }),
+    }),
+    options: table({
+      /** On an expiry day from this time, the next expiry is traded. */
+      expiry_day_cutoff: istTime('13:00').default('13:00'),
+      strike_step: z.strictObject({
+        NIFTY: intIn(1, 10_000, 'points').default(50),
+        BANKNIFTY: intIn(1, 10_000, 'points').default(100),
+        SENSEX: intIn(1, 10_000, 'points').default(100),
+      }, { error: 'a table of strike steps per underlying' }).prefault({} as never),
+      /** Liquidity, when quotes are available: bid-ask spread as % of mid. */
+      max_spread_pct: numIn(0, 100, '%').default(3),
+      /** Liquidity, when quotes are available: open interest in units (0 = no check). */
+      min_oi: intIn(0, 1_000_000_000, 'units').default(0),
+      /** Strikes tried beyond the chosen one when it fails the liquidity checks. */
+      fallback_strikes: intIn(0, 10, 'strikes').default(2),
     }),
     ledger: table({
       group_commit_ms: intIn(1, 1000, 'milliseconds').default(5),
@@ -84,7 +186,7 @@ export const configSchema = z.strictObject(
       /** After an order's answer is lost, the order book is searched for its tag this often, for this long (never re-sent). */
       order_lookup_interval_sec: intIn(1, 60, 'seconds').default(3),
       order_lookup_window_sec: intIn(5, 600, 'seconds').default(30),
-      daily_login_ist: z.string({ error: 'a time HH:MM (IST)' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'a time HH:MM (IST), e.g. "08:45"' }).default('08:45'),
+      daily_login_ist: istTime('08:45').default('08:45'),
     }),
     rate_limits: table({
       orders: caps([9, 500, 1000]),

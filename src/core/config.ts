@@ -170,7 +170,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): ConfigIssue[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.flatMap((key) => unknownKey([...issue.path, key], raw));
   }
-  return [{ path: formatPath(issue.path), expected: issue.message, found: describeValue(valueAt(raw, issue.path)) }];
+  const given = valueAt(raw, issue.path);
+  // A cross-key check can fail on a key left at its default: show the default rather than "nothing".
+  const dflt = issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
+  const found = given === undefined && dflt !== undefined ? `${describeValue(dflt)} (the default)` : describeValue(given);
+  return [{ path: formatPath(issue.path), expected: issue.message, found }];
 }
 
 /** Key names that mean someone is putting a secret in the config file. Compared lowercased, without `_`/`-`. */

@@ -28,6 +28,18 @@ export const exchangeSchema = z.enum(EXCHANGES);
 const exchange = exchangeSchema;
 const depthLevel = z.object({ price: finite, qty: finite, orders: finite });
 const optionalFinite = finite.optional();
+/** The bar timeframes, finest first: the one list (market/timeframes.ts and the config schema use it). */
+export const TIMEFRAME_NAMES = ['1m', '3m', '5m', '15m', '1h', '1d'] as const;
+const timeframe = z.enum(TIMEFRAME_NAMES);
+const optionType = z.enum(['CE', 'PE']);
+/** One rule a decision applied: what it measured, the limit, and whether it passed — so the ledger answers "why (not)?". */
+const check = z.object({
+  name: nonEmpty,
+  value: z.union([finite, z.string(), z.boolean(), z.null()]),
+  limit: z.string(),
+  passed: z.boolean(),
+});
+export type Check = z.infer<typeof check>;
 
 export const catalogue = {
   // ── daemon lifecycle ─────────────────────────────────────────────────────
@@ -147,7 +159,7 @@ export const catalogue = {
   BarClosed: entry(1, false, z.object({
     token: nonEmpty,
     exchange,
-    tf: z.enum(['1m', '3m', '5m', '15m', '1h', '1d']),
+    tf: timeframe,
     ts: epochMs,
     end: epochMs,
     open: finite,
@@ -174,7 +186,7 @@ export const catalogue = {
   StreamWarm: entry(1, false, z.object({
     token: nonEmpty,
     exchange,
-    tf: z.enum(['1m', '3m', '5m', '15m', '1h', '1d']),
+    tf: timeframe,
     bars: z.number().int().nonnegative(),
     need: z.number().int().nonnegative(),
   })),
@@ -182,7 +194,7 @@ export const catalogue = {
   HistoryFetchFailed: entry(1, false, z.object({
     token: nonEmpty,
     exchange,
-    tf: z.enum(['1m', '3m', '5m', '15m', '1h', '1d']),
+    tf: timeframe,
     error: z.string(),
   })),
   /** Missing minutes [from, to) of an instrument were filled from 1-minute candles (after a reconnect or a restart). */
@@ -199,6 +211,72 @@ export const catalogue = {
     files: z.number().int().nonnegative(),
     bars: z.number().int().nonnegative(),
     skippedLines: z.number().int().nonnegative(),
+  })),
+
+  // ── strategy: decisions with every reason ───────────────────────────────
+  /** adx-mtf's direction for the day from completed daily bars (`none`: no trade today). */
+  DailyBiasDecided: entry(1, false, z.object({
+    strategy: nonEmpty,
+    underlying: nonEmpty,
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    bias: z.enum(['CE', 'PE', 'none']),
+    checks: z.array(check),
+  })),
+  /**
+   * A strategy looked at a closed bar: every filter with its value and verdict.
+   * `signal`: all passed; `avoid`: the trend filters disagree; `no_trade`:
+   * another filter failed; `not_warm`: too few bars for the indicators.
+   */
+  StrategyEvaluated: entry(1, false, z.object({
+    strategy: nonEmpty,
+    underlying: nonEmpty,
+    tf: timeframe,
+    barTs: epochMs,
+    outcome: z.enum(['signal', 'no_trade', 'avoid', 'not_warm']),
+    side: optionType.optional(),
+    checks: z.array(check),
+    failed: z.array(z.string()),
+  })),
+  /**
+   * A strategy wants to enter (buy `side` options) or to exit its positions on
+   * an underlying. `signalId` is deterministic (strategy, underlying, bar,
+   * side, action): the same bar re-evaluated after a restart gives the same id.
+   */
+  SignalRaised: entry(1, false, z.object({
+    signalId: nonEmpty,
+    strategy: nonEmpty,
+    underlying: nonEmpty,
+    action: z.enum(['entry', 'exit']),
+    side: optionType,
+    tf: timeframe,
+    barTs: epochMs,
+    spot: finite,
+    strikeOffset: z.number().int().nonnegative(),
+    reason: nonEmpty,
+  })),
+  /** The option contract chosen for an entry signal, with every check that chose it. */
+  OptionPicked: entry(1, false, z.object({
+    signalId: nonEmpty,
+    underlying: nonEmpty,
+    exchange,
+    token: nonEmpty,
+    symbol: nonEmpty,
+    expiry: z.string(),
+    strike: finite,
+    optionType,
+    lotSize: z.number().int().positive(),
+    spot: finite,
+    atm: finite,
+    rolled: z.boolean(),
+    checks: z.array(check),
+  })),
+  /** No contract could be chosen for an entry signal; the signal is dropped. */
+  OptionPickFailed: entry(1, false, z.object({
+    signalId: nonEmpty,
+    underlying: nonEmpty,
+    reason: nonEmpty,
+    detail: z.string(),
+    checks: z.array(check),
   })),
 
   // ── the money path (write-ahead: durable) ────────────────────────────────

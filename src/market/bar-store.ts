@@ -101,10 +101,37 @@ export class BarRing {
     return bar;
   }
 
-  /** Close of bar `i` (0 = oldest, negative from the newest) without building an object. */
+  /** Close of bar `i` (0 = oldest, negative from the newest) without building an object; NaN out of range. */
   closeAt(i: number): number {
+    return this.field(this.c, i);
+  }
+
+  /** Start of bar `i`, as `closeAt`. */
+  tsAt(i: number): number {
+    return this.field(this.tsA, i);
+  }
+
+  /** End of bar `i`, as `closeAt`. */
+  endAt(i: number): number {
+    return this.field(this.endA, i);
+  }
+
+  highAt(i: number): number {
+    return this.field(this.h, i);
+  }
+
+  lowAt(i: number): number {
+    return this.field(this.l, i);
+  }
+
+  /** Volume of bar `i`; NaN where the bar has none. */
+  volumeAt(i: number): number {
+    return this.field(this.v, i);
+  }
+
+  private field(a: Float64Array, i: number): number {
     const k = i < 0 ? this.size + i : i;
-    return k < 0 || k >= this.size ? NaN : this.c[this.slot(k)]!;
+    return k < 0 || k >= this.size ? NaN : a[this.slot(k)]!;
   }
 
   /** All bars, oldest first. */

@@ -15,13 +15,14 @@
  * `ts` of a bar is always its start; `end` is exclusive.
  */
 import { istDate, istToMillis } from '../core/clock.js';
+import { TIMEFRAME_NAMES } from '../core/events.js';
 import type { CandleInterval } from '../broker/broker.js';
 import type { SessionWindow, TradingCalendar } from './calendar.js';
 
-export type Timeframe = '1m' | '3m' | '5m' | '15m' | '1h' | '1d';
+export type Timeframe = (typeof TIMEFRAME_NAMES)[number];
 
-/** Every timeframe, finest first. */
-export const TIMEFRAMES: readonly Timeframe[] = ['1m', '3m', '5m', '15m', '1h', '1d'];
+/** Every timeframe, finest first (the one list lives in core/events.ts). */
+export const TIMEFRAMES: readonly Timeframe[] = TIMEFRAME_NAMES;
 
 /** Span in minutes of each intraday timeframe (1d: the day's session, whatever its length). */
 export const TF_MINUTES: Readonly<Record<Timeframe, number>> = { '1m': 1, '3m': 3, '5m': 5, '15m': 15, '1h': 60, '1d': 1440 };

@@ -45,12 +45,37 @@ const ENV_ALL = {
   RUSTRO_TOTP_SECRET: SECRETS.totp_secret,
 };
 
+const STRATEGY_DEFAULTS = {
+  active: 'adx-mtf',
+  underlyings: ['NIFTY', 'BANKNIFTY', 'SENSEX'],
+  adx_mtf: {
+    decision_time: '09:30', adx_period: 14, daily_adx_min: 20, di_spread_min: 2, hourly_adx_min: 25,
+    rsi_period: 14, rsi_ce_min: 50, rsi_ce_max: 75, rsi_pe_min: 25, rsi_pe_max: 50, ema_period: 20,
+    vix_min: 10, vix_max: 30, entry_start: '10:00', entry_end: '15:00', max_trades_per_day: 2, strike_offset: 0,
+    stop_loss_pct: 20, trail_activate_pct: 2, trail_pct: 1.5, target_pct: 0, exit_time: '15:20',
+  },
+  supertrend_scalper: {
+    st_period: 10, st_multiplier: 3, adx_period: 14, adx_min_1m: 18, adx_min_5m: 20, validation_mode: 'balanced',
+    entry_start: '09:30', iv_rank_lookback_days: 20, iv_rank_max: 80, theta_cutoff: '13:00',
+    max_positions_per_instrument: 3, strike_offset: 1, trailing_stop_pct: 5, profit_lock_rupees: 1000, cooldown_sec: 300, exit_time: '15:20',
+  },
+};
+const OPTIONS_DEFAULTS = {
+  expiry_day_cutoff: '13:00',
+  strike_step: { NIFTY: 50, BANKNIFTY: 100, SENSEX: 100 },
+  max_spread_pct: 3,
+  min_oi: 0,
+  fallback_strikes: 2,
+};
+
 describe('parseConfig', () => {
   it('an empty file is the defaults, with data_dir made absolute against the file', () => {
     const config = parseConfig('', '/etc/rustro/config.toml');
     expect(config).toEqual({
       app: { data_dir: '/etc/rustro/data', log_level: 'info', log_format: 'auto', shutdown_timeout_sec: 20 },
       trading: { enable_paper_trading: true },
+      strategy: STRATEGY_DEFAULTS,
+      options: OPTIONS_DEFAULTS,
       ledger: { group_commit_ms: 5, group_commit_events: 1000 },
       broker: {
         secrets_file: '',
@@ -90,6 +115,13 @@ describe('parseConfig', () => {
     expect(config).toEqual({
       app: { data_dir: '/srv/rustro/var/rustro', log_level: 'debug', log_format: 'json', shutdown_timeout_sec: 45 },
       trading: { enable_paper_trading: false },
+      strategy: {
+        ...STRATEGY_DEFAULTS,
+        active: 'supertrend-scalper',
+        underlyings: ['NIFTY'],
+        supertrend_scalper: { ...STRATEGY_DEFAULTS.supertrend_scalper, validation_mode: 'conservative', adx_min_1m: 22.5 },
+      },
+      options: { ...OPTIONS_DEFAULTS, expiry_day_cutoff: '12:30', strike_step: { ...OPTIONS_DEFAULTS.strike_step, NIFTY: 100 } },
       ledger: { group_commit_ms: 20, group_commit_events: 500 },
       broker: {
         secrets_file: '/srv/rustro/etc/secrets.toml',
@@ -144,7 +176,7 @@ describe('parseConfig', () => {
     expect(err.issues).toEqual([
       {
         path: 'lederr',
-        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [ledger], [broker], [rate_limits], [feed], [market], [watchlist])',
+        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [strategy], [options], [ledger], [broker], [rate_limits], [feed], [market], [watchlist])',
         found: 'an unknown table with keys group_commit_ms',
       },
     ]);
@@ -154,6 +186,14 @@ describe('parseConfig', () => {
     const err = refused('log_level = "debug"\n[app]\ngroup_commit_ms = 3\n');
     expect(err.message).toContain('app.group_commit_ms: expected a key of [app], did you mean ledger.group_commit_ms (in [ledger])?');
     expect(err.message).toContain('config.toml: log_level: expected a known table, did you mean app.log_level (in [app])?');
+  });
+
+  it('refuses a range whose ends are out of order, naming both keys and the default it clashes with', () => {
+    const err = refused('[strategy.adx_mtf]\nvix_min = 40\nrsi_ce_min = 80\nrsi_ce_max = 60\n');
+    expect(err.message.split('\n')).toEqual([
+      '/etc/rustro/config.toml: strategy.adx_mtf.rsi_ce_max: expected a value above rsi_ce_min (80), found 60',
+      '/etc/rustro/config.toml: strategy.adx_mtf.vix_max: expected a value above vix_min (40), found 30 (the default)',
+    ]);
   });
 
   it('refuses a wrong type, saying what was expected and what was found', () => {
