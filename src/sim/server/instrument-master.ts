@@ -6,6 +6,8 @@
  *
  * `freeze_qty` is an extra key the brief asked for; the doc says the real file
  * has only the nine keys — `includeFreezeQty: false` serves exactly those.
+ * Where real 2026 copies have it, it is the first frozen quantity: the
+ * exchange limit + 1 (DIXON lot 50: "1501"; index rows "0"), and so it is here.
  */
 import type { SimInstrument } from '../market/types.js';
 import { fmtExpiry } from './util.js';
@@ -25,7 +27,7 @@ export function masterRow(i: SimInstrument, includeFreezeQty = true): Record<str
     exch_seg: i.segment,
     tick_size: (Math.round(i.tickSize * 100 * 1e6) / 1e6).toFixed(6),
   };
-  if (includeFreezeQty) row.freeze_qty = i.freezeQty === undefined ? '' : String(i.freezeQty);
+  if (includeFreezeQty) row.freeze_qty = i.freezeQty === undefined ? (i.type === 'AMXIDX' ? '0' : '') : String(i.freezeQty + 1);
   return row;
 }
 

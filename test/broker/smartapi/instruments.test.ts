@@ -11,6 +11,8 @@ import { SimClock, istToMillis } from '../../../src/core/clock.js';
 import type { Logger } from '../../../src/core/log.js';
 import { FakeSmartApi, TEST_CREDS } from './support/fake-smartapi.js';
 import { masterChunks } from './support/master-gen.js';
+import { createMarket } from '../../../src/sim/market/market.js';
+import { buildMaster } from '../../../src/sim/server/instrument-master.js';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/smartapi/angelone_scripmaster_sample.json', import.meta.url));
 const sampleText = readFileSync(SAMPLE, 'utf8');
@@ -60,6 +62,13 @@ describe('master rows → Instrument', () => {
     expect(parseExpiry('31FEB2024')).toBeUndefined();
     expect(parseExpiry('2024-04-04')).toBeUndefined();
     expect(parseExpiry('')).toBeUndefined();
+  });
+
+  it("reads the simulator's master with the exchange freeze limits (NIFTY 1800, BANKNIFTY 900 units in 2024)", async () => {
+    const { instruments } = await parseMaster([buildMaster(createMarket({ day: '2024-02-15', seed: 1 }).instruments())]);
+    const options = instruments.filter((i) => i.kind === 'option');
+    expect(new Set(options.filter((i) => i.name === 'NIFTY').map((i) => i.freezeQty))).toEqual(new Set([1800]));
+    expect(new Set(options.filter((i) => i.name === 'BANKNIFTY').map((i) => i.freezeQty))).toEqual(new Set([900]));
   });
 
   it('maps the real sample rows (63): strike and tick ×100 paise, CE/PE from the symbol, freeze qty, index rows', async () => {

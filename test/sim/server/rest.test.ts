@@ -178,8 +178,8 @@ describe('endpoint shapes', () => {
     s = await startFake();
     const r = await http(s.sim, 'GET', '/OpenAPI_File/files/OpenAPIScripMaster.json', { headers: {} });
     const rows = r.json as Record<string, string>[];
-    expect(rows.find((x) => x.token === NIFTY)).toEqual({ token: NIFTY, symbol: 'Nifty 50', name: 'NIFTY', expiry: '', strike: '0.000000', lotsize: '1', instrumenttype: 'AMXIDX', exch_seg: 'NSE', tick_size: '0.000000', freeze_qty: '' });
-    expect(rows.find((x) => x.token === CE)).toEqual({ token: CE, symbol: 'NIFTY04JAN2421700CE', name: 'NIFTY', expiry: '04JAN2024', strike: '2170000.000000', lotsize: '50', instrumenttype: 'OPTIDX', exch_seg: 'NFO', tick_size: '5.000000', freeze_qty: '1800' });
+    expect(rows.find((x) => x.token === NIFTY)).toEqual({ token: NIFTY, symbol: 'Nifty 50', name: 'NIFTY', expiry: '', strike: '0.000000', lotsize: '1', instrumenttype: 'AMXIDX', exch_seg: 'NSE', tick_size: '0.000000', freeze_qty: '0' });
+    expect(rows.find((x) => x.token === CE)).toEqual({ token: CE, symbol: 'NIFTY04JAN2421700CE', name: 'NIFTY', expiry: '04JAN2024', strike: '2170000.000000', lotsize: '50', instrumenttype: 'OPTIDX', exch_seg: 'NFO', tick_size: '5.000000', freeze_qty: '1801' }); // the first frozen quantity, as Angel's file has it
     for (const row of rows) for (const v of Object.values(row)) expect(typeof v).toBe('string');
   });
 });
