@@ -148,6 +148,11 @@ export function istMinuteOfDay(ms: number): number {
   return Math.floor((((ms + IST_OFFSET_MS) % 86_400_000) + 86_400_000) % 86_400_000 / 60_000);
 }
 
+/** "HH:MM" of minutes since midnight (555 → "09:15"). */
+export function minutesToHhmm(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
 /** Minutes since midnight of an "HH:MM" wall time (checked by the config schema). */
 export function hhmmToMinutes(hhmm: string): number {
   const m = /^(\d{2}):(\d{2})$/.exec(hhmm);

@@ -22,7 +22,7 @@
  * strategy's own DailyBiasDecided events, so a restart the same day reuses it.
  */
 import type { Check } from '../core/events.js';
-import { hhmmToMinutes, istDate, istMinuteOfDay } from '../core/clock.js';
+import { hhmmToMinutes, istDate, istMinuteOfDay, minutesToHhmm } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { Adx } from '../indicators/adx.js';
 import { Ema } from '../indicators/ema.js';
@@ -65,8 +65,6 @@ class HourlySet {
     return this.adx.warm && this.rsi.warm && this.ema.warm;
   }
 }
-
-const hhmm = (minutes: number): string => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 export class AdxMtf implements Strategy {
   readonly name = 'adx-mtf' as const;
@@ -192,7 +190,7 @@ export class AdxMtf implements Strategy {
       isTrue('close_vs_ema', Number.isFinite(vs) ? vs : null, bias === 'CE' ? vs > 0 : bias === 'PE' ? vs < 0 : false,
         bias === 'PE' ? `close below EMA${s.ema_period}` : `close above EMA${s.ema_period}`),
       vix === undefined ? isTrue('vix', null, false, `${s.vix_min}..${s.vix_max} (no INDIA VIX seen)`) : between('vix', vix, s.vix_min, s.vix_max),
-      isTrue('entry_window', hhmm(minute), minute >= this.entryStart && minute <= this.entryEnd, `${s.entry_start}..${s.entry_end}`),
+      isTrue('entry_window', minutesToHhmm(minute), minute >= this.entryStart && minute <= this.entryEnd, `${s.entry_start}..${s.entry_end}`),
       isTrue('trades_today', trades, trades < s.max_trades_per_day, `< ${s.max_trades_per_day}`),
       isTrue('no_open_position', open, open === 0, '0 open'),
       isTrue('risk_not_halted', !ctx.halted(), !ctx.halted(), 'not halted'),

@@ -21,7 +21,7 @@
  * already in its ring (the pipeline stores every bar of a tick before
  * publishing any), so the confirmation is never a bar late.
  */
-import { hhmmToMinutes, istMinuteOfDay } from '../core/clock.js';
+import { hhmmToMinutes, istMinuteOfDay, minutesToHhmm } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Check } from '../core/events.js';
 import { Adx } from '../indicators/adx.js';
@@ -57,8 +57,6 @@ class TrendSet {
     return this.st.warm && this.adx.warm;
   }
 }
-
-const hhmm = (minutes: number): string => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 export class SupertrendScalper implements Strategy {
   readonly name = 'supertrend-scalper' as const;
@@ -130,13 +128,13 @@ export class SupertrendScalper implements Strategy {
     const lastExit = ctx.lastExitAt(u.name);
     const sinceExit = lastExit === undefined ? Infinity : (now - lastExit) / 1000;
     const out: Check[] = [
-      isTrue('entry_window', hhmm(minute), minute >= this.entryStart && minute <= this.lastEntry, `${s.entry_start}..${this.mode.lastEntry} (${s.validation_mode})`),
+      isTrue('entry_window', minutesToHhmm(minute), minute >= this.entryStart && minute <= this.lastEntry, `${s.entry_start}..${this.mode.lastEntry} (${s.validation_mode})`),
     ];
     if (this.mode.ivRank) out.push(this.ivRank(ctx));
     if (this.mode.theta) {
       const expiryDay = ctx.isExpiryDay(u.name);
       const late = minute >= this.thetaCutoff;
-      out.push(isTrue('theta_risk', expiryDay === undefined ? null : expiryDay && late ? `expiry day, ${hhmm(minute)}` : expiryDay ? 'expiry day, before cutoff' : 'not expiry day',
+      out.push(isTrue('theta_risk', expiryDay === undefined ? null : expiryDay && late ? `expiry day, ${minutesToHhmm(minute)}` : expiryDay ? 'expiry day, before cutoff' : 'not expiry day',
         expiryDay === false || (expiryDay === true && !late), `not the expiry day from ${s.theta_cutoff}`));
     }
     out.push(

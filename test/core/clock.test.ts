@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimClock, formatIst, istDate, istToMillis } from '../../src/core/clock.js';
+import { SimClock, formatIst, hhmmToMinutes, istDate, istMinuteOfDay, istToMillis, minutesToHhmm } from '../../src/core/clock.js';
 
 describe('SimClock', () => {
   it('fires timers in time order, ties in the order they were set, with now() at the timer time', () => {
@@ -49,6 +49,14 @@ describe('SimClock', () => {
 });
 
 describe('IST helpers', () => {
+  it('minute of the IST day agrees with luxon on session times, midnight and dates before 1970', () => {
+    for (const [date, time] of [['2024-02-15', '09:15'], ['2024-02-15', '15:30'], ['2024-02-15', '00:00'], ['2024-02-15', '23:59'], ['1969-12-31', '05:29']]) {
+      expect(istMinuteOfDay(istToMillis(date!, time!) + 59_999)).toBe(hhmmToMinutes(time!));
+      expect(minutesToHhmm(hhmmToMinutes(time!))).toBe(time);
+    }
+    expect(() => hhmmToMinutes('9:15')).toThrow(/HH:MM/);
+  });
+
   it('convert between epoch ms and IST wall time', () => {
     const open = istToMillis('2024-01-02', '09:15');
     expect(new Date(open).toISOString()).toBe('2024-01-02T03:45:00.000Z');
