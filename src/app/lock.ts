@@ -4,7 +4,7 @@
  * reused, so a bare "is pid N alive?" would keep a stale lock forever if an
  * unrelated process happened to get the same pid.
  */
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LOCK_FILE = 'rustro.lock';
@@ -78,13 +78,8 @@ function readLock(file: string): LockInfo | undefined {
   }
 }
 
-/**
- * Creates the lock with its content in one step: the info is written and
- * fsync'd to a private temp file, then hard-linked to the lock name, which
- * fails with EEXIST if the lock exists. So no one ever reads a lock file that
- * exists but is still empty (and judges it stale).
- */
-function createExclusive(file: string, info: LockInfo): boolean {
+/** Writes `info` to a private temp file, fsync'd, so it can be linked or renamed into place whole. */
+function writeTemp(file: string, info: LockInfo): string {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o644);
   try {
@@ -93,6 +88,16 @@ function createExclusive(file: string, info: LockInfo): boolean {
   } finally {
     closeSync(fd);
   }
+  return tmp;
+}
+
+/**
+ * Creates `file` with `info` in one step: hard-linking the written temp file
+ * fails with EEXIST if `file` exists. So no one ever reads a lock file that
+ * exists but is still empty (and judges it stale).
+ */
+function createExclusive(file: string, info: LockInfo): boolean {
+  const tmp = writeTemp(file, info);
   try {
     linkSync(tmp, file);
     return true;
@@ -104,43 +109,54 @@ function createExclusive(file: string, info: LockInfo): boolean {
   }
 }
 
-const sameHolder = (a: LockInfo | undefined, b: LockInfo): boolean =>
-  a === undefined ? b.pid === -1 : a.pid === b.pid && a.startTicks === b.startTicks && a.startedAt === b.startedAt;
-
 /**
  * Takes the lock on `dataDir`, or throws LockHeldError naming the holder. A lock
  * left by a dead process (or an unreadable one) is taken over and reported.
+ *
+ * Takeovers are serialised by a second lock (`rustro.lock.takeover`), and the
+ * stale lock is replaced by an atomic rename over it, so the lock name never
+ * goes missing while anyone is taking over: a plain start (create-if-absent)
+ * cannot slip in, and of several starters that found the same stale lock,
+ * the first replaces it and the others find it alive.
  */
 export function acquireLock(dataDir: string, nowIso: string): LockResult {
   const file = join(dataDir, LOCK_FILE);
   const info = describeSelf(nowIso);
   if (createExclusive(file, info)) return { file, info };
-  const holder = readLock(file) ?? { pid: -1, startedAt: 'unknown (unreadable lock file)' };
-  if (holder.pid !== -1 && isAlive(holder)) throw new LockHeldError(file, holder);
-  // Stale. Move it aside (atomic: of two starters only one moves it) and check that what was
-  // moved is the lock judged dead — not a fresh one another starter created meanwhile.
-  const aside = `${file}.stale.${process.pid}`;
+  const mutex = `${file}.takeover`;
+  if (!takeMutex(mutex, info)) {
+    throw new LockHeldError(mutex, readLock(mutex) ?? { pid: -1, startedAt: 'unknown: a takeover of a stale lock was interrupted; start again' });
+  }
   try {
-    renameSync(file, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // Read again inside the mutex: another starter may have replaced the stale lock meanwhile.
+    const holder = readLock(file) ?? { pid: -1, startedAt: 'unknown (unreadable lock file)' };
+    if (holder.pid !== -1 && isAlive(holder)) throw new LockHeldError(file, holder);
+    const tmp = writeTemp(file, info);
+    renameSync(tmp, file);
+    return { file, info, tookOverFrom: holder };
+  } finally {
+    unlinkSync(mutex);
   }
-  const moved = readLock(aside);
-  if (existsSync(aside) && !sameHolder(moved, holder)) {
-    // Not the one we judged: put it back where it was, and yield to its holder.
+}
+
+/**
+ * The takeover mutex. One whose holder is not alive (a starter that died
+ * inside the takeover, a window of microseconds) is removed but not taken in
+ * the same attempt: that start fails as "held" and the next start (systemd
+ * restarts with a delay) proceeds. Taking it at once would let two removers
+ * race each other into the takeover.
+ */
+function takeMutex(mutex: string, info: LockInfo): boolean {
+  if (createExclusive(mutex, info)) return true;
+  const holder = readLock(mutex);
+  if (holder === undefined || !isAlive(holder)) {
     try {
-      linkSync(aside, file);
+      unlinkSync(mutex);
     } catch {
-      // someone holds the name again; the moved lock's holder will find its lock gone and is named below
+      // removed by another starter
     }
-    unlinkSync(aside);
-    throw new LockHeldError(file, moved ?? holder);
   }
-  if (existsSync(aside)) unlinkSync(aside);
-  if (!createExclusive(file, info)) {
-    throw new LockHeldError(file, readLock(file) ?? { pid: -1, startedAt: 'unknown' });
-  }
-  return { file, info, tookOverFrom: holder };
+  return false;
 }
 
 /** Removes the lock if it is still ours. */

@@ -28,6 +28,19 @@ describe('data directory lock', () => {
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
   });
 
+  it('a takeover mutex left by a starter that died mid-takeover blocks one start, and the next start takes the lock', () => {
+    const dir = tmp();
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const dead = JSON.stringify({ pid: Number(child.stdout.toString()), startedAt: 'earlier' });
+    writeFileSync(join(dir, LOCK_FILE), dead);
+    writeFileSync(join(dir, `${LOCK_FILE}.takeover`), dead);
+    expect(() => acquireLock(dir, 'now')).toThrow(LockHeldError);
+    expect(existsSync(join(dir, `${LOCK_FILE}.takeover`))).toBe(false);
+    const lock = acquireLock(dir, 'now');
+    expect(lock.tookOverFrom?.startedAt).toBe('earlier');
+    releaseLock(lock);
+  });
+
   it('treats a lock from before a reboot as stale even if its pid is alive now', () => {
     const me = describeSelf('now');
     expect(isAlive(me)).toBe(true);
