@@ -24,6 +24,9 @@ import type { Secrets } from '../core/secrets.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { MarketPipeline } from '../market/market-pipeline.js';
 import { StrategyRunner } from '../strategy/strategy-runner.js';
+import { LedgerJournal } from './journal.js';
+import { type MoneyPath, startMoneyPath } from './money-path.js';
+import { replayToday } from './restore.js';
 import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
 import type { Underlying } from '../strategy/strategy.js';
 import { BrokerLink } from './broker-link.js';
@@ -62,6 +65,10 @@ export class Daemon {
   private link: BrokerLink | undefined;
   private pipeline: MarketPipeline | undefined;
   private runner: StrategyRunner | undefined;
+  private money: MoneyPath | undefined;
+  private journal!: LedgerJournal;
+  /** The ledger's last seq before this start: today's records up to it are restored, not re-published. */
+  private restoreUpTo = 0;
   private online: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -95,8 +102,14 @@ export class Daemon {
     // The ledger first, so it records every event before anyone reacts to it. An event the
     // ledger refuses (a payload that fails its schema) is as fatal as a disk that cannot
     // write: the others would act on something replay would never see.
+    const journal = new LedgerJournal(bus, clock);
+    daemon.journal = journal;
+    daemon.restoreUpTo = ledger.lastSeq;
     bus.onAny((event) => {
-      if (isLedgered(event.type)) ledger.append(event).catch((err: Error) => daemon.fail(err));
+      if (!isLedgered(event.type)) return;
+      const written = ledger.append(event);
+      written.catch((err: Error) => daemon.fail(err));
+      journal.appended(event, written);
     }, 'ledger');
     bus.onAny((event) => {
       const text = describe(event);
@@ -146,6 +159,11 @@ export class Daemon {
         log,
         calendar,
       });
+      this.money = startMoneyPath({
+        bus, clock, ioClock: deps.ioClock ?? clock, calendar, config, journal: this.journal, link: this.link,
+        vix: this.vixRef(), runId: String(this.restoreUpTo),
+      });
+      await this.restore();
       try {
         await this.link.connect();
       } catch (err) {
@@ -182,8 +200,13 @@ export class Daemon {
     }
     const runner = new StrategyRunner({
       bus, clock, calendar, config, underlyings,
+      // The money path comes up with the broker link; until then no positions.
+      trading: {
+        openPositions: (s, u) => this.money?.desk.openPositions(s, u) ?? 0,
+        lastExitAt: (s, u) => this.money?.desk.lastExitAt(s, u),
+      },
       bars: (ref, tf) => pipeline.bars(ref, tf),
-      vix: indexRef('INDIA VIX'),
+      vix: this.vixRef(),
       instruments: () => this.link?.broker.instrumentIndex,
       quotes: (refs) => {
         if (this.link === undefined) return Promise.resolve([]);
@@ -193,6 +216,42 @@ export class Daemon {
     pipeline.need(...runner.needs());
     runner.start();
     return runner;
+  }
+
+  private vixRef(): { exchange: 'NSE' | 'NFO' | 'BSE' | 'BFO'; token: string } {
+    const i = BUILTIN_INDICES.find((b) => b.name === 'INDIA VIX')!;
+    return { exchange: i.exchange, token: i.token };
+  }
+
+  /** Reads today's ledger back through the books (a restart the same day knows its orders, positions, trades and halts). */
+  private async restore(): Promise<void> {
+    const desk = this.money?.desk;
+    const sinks = [(e: RustroEvent) => this.runner?.apply(e), ...(desk === undefined ? [] : [(e: RustroEvent) => desk.apply(e)])];
+    const now = this.deps.clock.now();
+    const events = await replayToday(join(this.deps.config.app.data_dir, 'ledger'), now, this.restoreUpTo, sinks);
+    if (events === 0 || desk === undefined) return;
+    this.bus.emit('StateRestored', {
+      events,
+      openPositions: desk.positions.open().length,
+      workingOrders: desk.book.working().length,
+      realisedToday: desk.risk.realisedToday,
+      halted: desk.risk.halted(now),
+    });
+  }
+
+  /** Work in flight: durable records not yet on disk, orders and option picks being made. */
+  get busy(): boolean {
+    return this.journal.pending > 0 || (this.money?.desk.busy ?? false) || (this.runner?.busy ?? false);
+  }
+
+  /** The kill switch (SIGUSR1): flatten everything and stop entries for the day. */
+  kill(source: 'signal' | 'file', detail: string): void {
+    this.money?.desk.kill(source, detail);
+  }
+
+  /** The money path (orders, positions, risk), when the daemon has a broker. */
+  get trading(): MoneyPath | undefined {
+    return this.money;
   }
 
   /** Resolves once the market pipeline is online: today's gap backfilled and history fetched for every declared need (failures included). */
@@ -231,6 +290,11 @@ export class Daemon {
     if (this.heartbeat !== undefined) (deps.ioClock ?? deps.clock).cancel(this.heartbeat);
     bus.emit('DaemonStopping', { reason });
     await this.runner?.stop();
+    try {
+      await this.money?.stop(deps.config.trading.flatten_on_shutdown, (deps.config.app.shutdown_timeout_sec * 1000) / 2);
+    } catch (err) {
+      deps.log.warn({ err }, 'the trading desk did not stop cleanly');
+    }
     try {
       await this.link?.disconnect();
     } catch (err) {

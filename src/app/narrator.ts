@@ -87,7 +87,40 @@ export function describe(event: RustroEvent): string | undefined {
       return `picked ${event.data.symbol} (${event.data.optionType} ${event.data.strike}, expiry ${event.data.expiry}${event.data.rolled ? ', rolled past the expiry-day cutoff' : ''}, lot ${event.data.lotSize}) for spot ${event.data.spot.toFixed(2)}`;
     case 'OptionPickFailed':
       return `no option for ${event.data.underlying} signal: ${event.data.reason} — ${event.data.detail}`;
+    case 'EntrySkipped':
+      return `entry skipped (${event.data.underlying}): ${event.data.reason} — ${event.data.detail}`;
+    case 'OrderRefused':
+      return `${event.data.purpose} order refused by the ${event.data.check} check: ${event.data.detail}`;
+    case 'OrderPlaced':
+      return `order ${event.data.orderId} placed for intent ${event.data.intentId}${event.data.foundByTag ? ' (found by its tag)' : ''}`;
+    case 'OrderPlaceFailed':
+      return `order for intent ${event.data.intentId} ${event.data.outcome === 'unknown' ? 'has an unknown outcome (not found by tag; never re-sent)' : 'was rejected'}: ${event.data.code} ${event.data.message}`;
+    case 'OrderRepriced':
+      return `ladder step ${event.data.attempt}: order ${event.data.orderId} → ${event.data.orderType === 'MARKET' ? 'MARKET' : `LIMIT @ ${event.data.price}`}`;
+    case 'OrderCancelRequested':
+      return `cancelling order ${event.data.orderId}: ${event.data.reason}`;
+    case 'OrderStateChanged':
+      return undefined;
+    case 'OrderTransitionIgnored':
+      return `order ${event.data.orderId}: ignored an update ${event.data.from} → ${event.data.to} (${event.data.reason})`;
+    case 'PositionStopMoved':
+      return `position ${event.data.positionId}: stop ${event.data.reason === 'profit_lock' ? 'locked at entry' : 'trailed'} to ${event.data.stop.toFixed(2)} (high ${event.data.high.toFixed(2)})`;
+    case 'ExitTriggered':
+      return `EXIT ${event.data.reason.replace(/_/g, ' ')} for position ${event.data.positionId} at ${event.data.ltp}: ${event.data.detail}`;
+    case 'PositionClosed': {
+      const d = event.data;
+      return `closed ${d.qty} ${d.symbol}: bought ${d.entryAvg.toFixed(2)}, sold ${d.exitAvg.toFixed(2)} → gross ${rupees(d.grossPnl)}, charges ${rupees(d.charges)}, net ${rupees(d.netPnl)} (${d.reason.replace(/_/g, ' ')})`;
+    }
+    case 'KillSwitchActivated':
+      return `KILL SWITCH (${event.data.source}): ${event.data.detail} — flattening, no more entries today`;
+    case 'StateRestored':
+      return `restored today's state from the ledger: ${event.data.events} events, ${event.data.openPositions} open position(s), ${event.data.workingOrders} working order(s), realised ${rupees(event.data.realisedToday)}${event.data.halted ? ', HALTED' : ''}`;
   }
+}
+
+/** Rupees for people: ₹1,23,456.78 (Indian grouping). */
+export function rupees(x: number): string {
+  return `${x < 0 ? '-' : ''}₹${Math.abs(x).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
 function showValue(v: string | number | boolean | null): string {
@@ -115,7 +148,13 @@ export function severity(event: RustroEvent): 'debug' | 'info' | 'warn' | 'error
     case 'TicksDropped':
     case 'HistoryFetchFailed':
     case 'OptionPickFailed':
+    case 'OrderRefused':
+    case 'OrderPlaceFailed':
+    case 'OrderTransitionIgnored':
+    case 'KillSwitchActivated':
       return 'warn';
+    case 'OrderStateChanged':
+      return 'debug';
     default:
       return 'info';
   }

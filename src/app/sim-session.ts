@@ -51,6 +51,8 @@ export async function startSimSession(o: SimSessionOptions): Promise<SimSession>
       secrets: demoAccountSecrets(),
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
     });
+    // At full speed the replay waits for the daemon's work in flight (orders, fsyncs, picks), as a backtest would.
+    sim.holdWhile(() => daemon.busy);
     return { sim, daemon };
   } catch (err) {
     await sim.close();

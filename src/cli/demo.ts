@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { describe } from '../app/narrator.js';
+import { describe, rupees } from '../app/narrator.js';
 import { startSimSession } from '../app/sim-session.js';
 import { stopOnSignals } from '../app/signals.js';
 import { formatIst, istToMillis } from '../core/clock.js';
@@ -58,8 +58,10 @@ const demo: Command = {
     // Progress follows data time (the ticks' exchange timestamps), not the simulator's clock, which runs ahead of what has arrived.
     let nextReport = istToMillis(day, '09:15') + REPORT_EVERY_MS;
     let signalsRaised = 0;
+    const closed: { net: number; gross: number; charges: number }[] = [];
     const onEvent = (e: RustroEvent): void => {
       if (e.type === 'SignalRaised') signalsRaised++;
+      if (e.type === 'PositionClosed') closed.push({ net: e.data.netPnl, gross: e.data.grossPnl, charges: e.data.charges });
       if (e.type === 'Tick') {
         if (e.data.exchTs >= nextReport) {
           sayAt(nextReport, summaryLine(seen));
@@ -142,7 +144,10 @@ const demo: Command = {
     io.out(`inspect it: npm run rustro -- ledger tail --data-dir ${relative(process.cwd(), dataDir)}`);
     const bars = daemon.market?.store.allRings().reduce((n, r) => n + r.length, 0) ?? 0;
     io.out(`bars: ${bars.toLocaleString('en-US')} closed (1m … 1d) in ${relative(process.cwd(), join(dataDir, 'bars')) || '.'}`);
-    io.out(`strategy ${base.strategy.active}: ${signalsRaised} signal(s) today. No orders yet: sizing, orders and paper fills arrive with the money path (issue 7).`);
+    const sum = (k: 'net' | 'gross' | 'charges'): number => closed.reduce((a, c) => a + c[k], 0);
+    const open = daemon.trading?.desk.positions.open().length ?? 0;
+    io.out(`strategy ${base.strategy.active}: ${signalsRaised} signal(s), ${closed.length} trade(s) closed, ${closed.filter((c) => c.net > 0).length} won${open > 0 ? `, ${open} STILL OPEN` : ''}`);
+    io.out(`day's P&L (paper): gross ${rupees(sum('gross'))}, charges ${rupees(sum('charges'))}, net ${rupees(sum('net'))}`);
     return daemon.fatalError === undefined ? EXIT_OK : EXIT_FAILED;
   },
 };

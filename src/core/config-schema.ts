@@ -29,6 +29,15 @@ function numIn(min: number, max: number, unit?: string) {
   return z.number({ error }).min(min, { error }).max(max, { error });
 }
 
+/** An ascending list of percentages, one per ladder step. */
+function pctLadder(dflt: number[]) {
+  const error = 'a non-empty ascending list of percentages, e.g. [0.25, 0.5, 0.75, 1.0]';
+  return z.array(z.number({ error }).min(0, { error }).max(20, { error }), { error })
+    .min(1, { error })
+    .refine((l) => l.every((x, i) => i === 0 || x > l[i - 1]!), { error })
+    .default(dflt);
+}
+
 /** A time of day in IST, "HH:MM". */
 function istTime(example: string) {
   const error = `a time HH:MM (IST), e.g. "${example}"`;
@@ -95,6 +104,68 @@ export const configSchema = z.strictObject(
     }),
     trading: table({
       enable_paper_trading: bool().default(true),
+      /** Trading capital in rupees: the base of the risk budget, allocation caps and the daily loss limit. */
+      capital: numIn(1000, 1_000_000_000, 'rupees').default(500_000),
+      risk_per_trade_pct: numIn(0.01, 100, '% of capital').default(1),
+      max_lots: intIn(1, 1000, 'lots').default(10),
+      /** Premium outlay per underlying, as % of capital. */
+      capital_alloc_pct: numIn(0.1, 100, '% of capital').default(25),
+      /** Lots are scaled by vix_scale at or above vix_scale_from (INDIA VIX). */
+      vix_scale_from: numIn(0, 200).default(20),
+      vix_scale: numIn(0, 1, 'factor').default(0.5),
+      /** Lots are scaled by dte_scale when the option has at most dte_scale_days days to expiry (0 = expiry day). */
+      dte_scale_days: intIn(0, 30, 'days').default(0),
+      dte_scale: numIn(0, 1, 'factor').default(0.5),
+      product: oneOf(['INTRADAY', 'CARRYFORWARD'] as const).default('INTRADAY'),
+      flatten_on_shutdown: bool().default(true),
+    }),
+    orders: table({
+      /** LIMIT entry prices above the last price, one per ladder step (the first is the placement). */
+      entry_ladder_pct: pctLadder([0.25, 0.5, 0.75, 1.0]),
+      /** LIMIT exit prices below the last price, one per ladder step. */
+      exit_ladder_pct: pctLadder([0.25, 0.5, 0.75, 1.0]),
+      ladder_step_sec: intIn(1, 600, 'seconds').default(5),
+      /** After the exit ladder, the exit becomes a MARKET order (false: it stays at the last step). */
+      exit_market_fallback: bool().default(true),
+      /** A LIMIT price further than this from the last price is refused as a fat finger. */
+      fat_finger_pct: numIn(0.1, 100, '% of the last price').default(5),
+      /** The option's last tick must be at most this old to price or place an order. */
+      max_quote_age_sec: intIn(1, 600, 'seconds').default(10),
+    }),
+    risk: table({
+      daily_loss_limit_pct: numIn(0.01, 100, '% of capital').default(2),
+      max_consecutive_losses: intIn(1, 100, 'losses').default(3),
+      max_concurrent_positions: intIn(1, 100, 'positions').default(3),
+      /** INDIA VIX at or above this level exits everything and halts for the day. */
+      vix_halt_level: numIn(1, 200).default(30),
+      /** INDIA VIX up this much from the day's first print also halts. */
+      vix_jump_pct: numIn(1, 1000, '% above the day\'s first print').default(15),
+      /** No new entry on an underlying this soon after a position on it closed. */
+      cooldown_after_exit_sec: intIn(0, 86_400, 'seconds').default(300),
+      /** IST: positions are exited from this time (SPEC: mandatory exit at 15:20). */
+      end_of_day_exit: istTime('15:20').default('15:20'),
+    }),
+    charges: table({
+      /** Rates for index options (NSE/BSE F&O) in force on 2026-11-22 — see config.example.toml for sources. */
+      /** Per executed order; with brokerage_pct > 0 the lower of the two (0 = flat per order). */
+      brokerage_per_order: numIn(0, 1000, 'rupees').default(20),
+      brokerage_pct: numIn(0, 10, '% of the order\'s turnover').default(0),
+      stt_sell_pct: numIn(0, 10, '% of sell premium').default(0.15),
+      exchange_txn_pct_nse: numIn(0, 10, '% of premium turnover').default(0.03503),
+      exchange_txn_pct_bse: numIn(0, 10, '% of premium turnover').default(0.0325),
+      /** NSE's investor protection fund levy on option premium (not under GST). */
+      ipft_pct_nse: numIn(0, 10, '% of premium turnover').default(0.0005),
+      sebi_per_crore: numIn(0, 1000, 'rupees per crore of turnover').default(10),
+      stamp_buy_pct: numIn(0, 10, '% of buy premium').default(0.003),
+      gst_pct: numIn(0, 100, '% of brokerage + exchange + SEBI fees').default(18),
+    }),
+    paper: table({
+      /** Fills at the touch plus this many ticks against the order (buys higher, sells lower). */
+      slippage_ticks: intIn(0, 100, 'ticks').default(1),
+      /** Time from a request to its effect (placement, modify, cancel), on the market clock. */
+      latency_ms: intIn(0, 10_000, 'milliseconds').default(250),
+      /** Fill at most this many lots per tick (0 = the whole order at once). */
+      max_lots_per_fill: intIn(0, 1000, 'lots').default(0),
     }),
     strategy: table({
       /** The strategy that trades; the other one is not run. */

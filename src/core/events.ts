@@ -268,6 +268,8 @@ export const catalogue = {
     spot: finite,
     atm: finite,
     rolled: z.boolean(),
+    /** The contract's last price from the quote the liquidity checks used, if there was one. */
+    ltp: finite.positive().optional(),
     checks: z.array(check),
   })),
   /** No contract could be chosen for an entry signal; the signal is dropped. */
@@ -280,12 +282,34 @@ export const catalogue = {
   })),
 
   // ── the money path (write-ahead: durable) ────────────────────────────────
-  /** Written and fsync'd before an order request leaves (ARCHITECTURE rule 2). */
+  /** An entry signal not acted on before any order: zero lots, no premium, a risk rule (a recorded skip, not an error). */
+  EntrySkipped: entry(1, false, z.object({
+    signalId: nonEmpty,
+    underlying: nonEmpty,
+    reason: nonEmpty,
+    detail: z.string(),
+    values: z.record(z.string(), z.union([finite, z.string(), z.boolean(), z.null()])),
+  })),
+  /** A pre-order check failed: the order was not sent. `check` is one of the nine (SPEC §4). */
+  OrderRefused: entry(1, false, z.object({
+    intentKey: nonEmpty,
+    purpose: z.enum(['entry', 'exit']),
+    check: z.enum(['session', 'entry_window', 'instrument', 'quantity', 'price', 'data_fresh', 'funds', 'risk', 'idempotency']),
+    detail: z.string(),
+    values: z.record(z.string(), z.union([finite, z.string(), z.boolean(), z.null()])),
+  })),
+  /**
+   * Written and fsync'd before an order request leaves (ARCHITECTURE rule 2).
+   * `tag` is the deterministic idempotency key sent as the broker's order tag;
+   * `attempt` counts ladder steps (0 = the placement, then each modify).
+   */
   OrderIntentRecorded: entry(1, true, z.object({
     intentId: nonEmpty,
     tag: nonEmpty,
+    signalId: nonEmpty,
     strategy: nonEmpty,
     underlying: nonEmpty,
+    exchange,
     symbol: nonEmpty,
     token: nonEmpty,
     side: z.enum(['BUY', 'SELL']),
@@ -294,7 +318,40 @@ export const catalogue = {
     price: finite.nonnegative(),
     purpose: z.enum(['entry', 'exit']),
     attempt: z.number().int().nonnegative(),
+    positionId: nonEmpty,
   })),
+  /** The broker took the order (its id), or the order was found by tag after an unknown outcome. */
+  OrderPlaced: entry(1, true, z.object({ intentId: nonEmpty, orderId: nonEmpty, foundByTag: z.boolean() })),
+  /** The placement failed: refused by the broker (`rejected`) or not found by tag within the lookup window (`unknown`). Never re-sent. */
+  OrderPlaceFailed: entry(1, true, z.object({ intentId: nonEmpty, outcome: z.enum(['rejected', 'unknown']), code: z.string(), message: z.string() })),
+  /** A ladder step: the working order's price moved (or it became MARKET) — recorded before the modify request leaves. */
+  OrderRepriced: entry(1, true, z.object({
+    intentId: nonEmpty,
+    orderId: nonEmpty,
+    attempt: z.number().int().positive(),
+    orderType: z.enum(['LIMIT', 'MARKET']),
+    price: finite.nonnegative(),
+  })),
+  /** A cancel was requested (ladder exhausted, end of day, shutdown). */
+  OrderCancelRequested: entry(1, true, z.object({ intentId: nonEmpty, orderId: nonEmpty, reason: nonEmpty })),
+  /** The order state machine moved (from the order-status stream, polling or the paper broker). */
+  OrderStateChanged: entry(1, false, z.object({
+    intentId: nonEmpty,
+    orderId: nonEmpty,
+    from: z.enum(['new', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
+    to: z.enum(['open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
+    filledQty: z.number().int().nonnegative(),
+    reason: z.string().optional(),
+  })),
+  /** An update that would move an order backwards or out of a final state: recorded, not applied. */
+  OrderTransitionIgnored: entry(1, false, z.object({
+    intentId: nonEmpty,
+    orderId: nonEmpty,
+    from: z.enum(['new', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
+    to: z.enum(['pending', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
+    reason: nonEmpty,
+  })),
+  /** Units newly filled on an order (one event per increase of the filled quantity). */
   OrderFilled: entry(1, true, z.object({
     intentId: nonEmpty,
     brokerOrderId: nonEmpty,
@@ -303,11 +360,44 @@ export const catalogue = {
     price: finite.positive(),
     filledAt: epochMs,
   })),
+  /** A position's stop moved (trailing) or a profit lock engaged. */
+  PositionStopMoved: entry(1, false, z.object({ positionId: nonEmpty, stop: finite, high: finite, reason: nonEmpty })),
+  /** An exit rule fired for a position; the exit order follows. */
+  ExitTriggered: entry(1, true, z.object({
+    positionId: nonEmpty,
+    reason: z.enum(['stop_loss', 'trailing_stop', 'target', 'profit_lock', 'technical', 'end_of_day', 'risk', 'kill_switch', 'shutdown']),
+    ltp: finite,
+    detail: z.string(),
+  })),
+  /** A position is flat again: its realised P&L, gross and net of charges. */
+  PositionClosed: entry(1, true, z.object({
+    positionId: nonEmpty,
+    strategy: nonEmpty,
+    underlying: nonEmpty,
+    symbol: nonEmpty,
+    qty: z.number().int().positive(),
+    entryAvg: finite,
+    exitAvg: finite,
+    grossPnl: finite,
+    charges: finite.nonnegative(),
+    netPnl: finite,
+    reason: nonEmpty,
+  })),
   RiskHalted: entry(1, true, z.object({
     reason: nonEmpty,
     scope: z.enum(['entries', 'all']),
     detail: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
   })),
+  /** At start, today's ledger was read back through the books: what the daemon knows again. */
+  StateRestored: entry(1, false, z.object({
+    events: z.number().int().nonnegative(),
+    openPositions: z.number().int().nonnegative(),
+    workingOrders: z.number().int().nonnegative(),
+    realisedToday: finite,
+    halted: z.boolean(),
+  })),
+  /** The kill switch (SIGUSR1 or the KILL file): flatten everything, no more entries. */
+  KillSwitchActivated: entry(1, true, z.object({ source: z.enum(['signal', 'file']), detail: z.string() })),
 } as const;
 
 export type EventType = keyof typeof catalogue;

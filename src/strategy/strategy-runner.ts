@@ -18,7 +18,7 @@ import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
 import type { EventBus, Unsubscribe } from '../core/bus.js';
 import { type Clock, type TimerHandle, istDate, istToMillis } from '../core/clock.js';
 import type { Config } from '../core/config.js';
-import type { Check, EventOf } from '../core/events.js';
+import type { Check, EventOf, RustroEvent } from '../core/events.js';
 import type { Bar } from '../market/bar.js';
 import type { BarRing } from '../market/bar-store.js';
 import type { WarmupNeed } from '../market/bootstrap.js';
@@ -118,20 +118,51 @@ export class StrategyRunner {
       n.stream === 'vix' ? [{ ref: this.o.vix, tf: n.tf, bars: n.bars }] : this.o.underlyings.map((u) => ({ ref: u.ref, tf: n.tf, bars: n.bars })));
   }
 
+  /** Folds one event into the facts the context reads. Also what a restart replays today's ledger through. */
+  apply(e: RustroEvent): void {
+    switch (e.type) {
+      case 'Tick':
+        if (e.data.token === this.o.vix.token && e.data.exchange === this.o.vix.exchange) this.vixLevel = e.data.ltp;
+        return;
+      case 'FeedStale':
+        this.stale = true;
+        return;
+      case 'FeedResumed':
+        this.stale = false;
+        return;
+      case 'RiskHalted':
+      case 'KillSwitchActivated':
+        this.haltedOn = istDate(e.ts);
+        return;
+      case 'DailyBiasDecided':
+        if (e.data.strategy === this.strategy.name && this.strategy instanceof AdxMtf) {
+          this.strategy.restoreBias(e.data.underlying as UnderlyingName, e.data.date, e.data.bias);
+        }
+        return;
+      case 'SignalRaised': {
+        const s = e.data;
+        if (s.strategy !== this.strategy.name || s.action !== 'entry') return;
+        const key = `${istDate(e.ts)}:${s.underlying}`;
+        this.trades.set(key, (this.trades.get(key) ?? 0) + 1);
+        return;
+      }
+      default:
+    }
+  }
+
   start(): void {
     const { bus } = this.o;
     this.subs.push(
+      bus.onAny((e) => this.apply(e), 'strategy facts'),
       bus.on('BarClosed', (e) => this.onBar(e.data), 'strategy bars'),
-      bus.on('Tick', (e) => {
-        if (e.data.token === this.o.vix.token && e.data.exchange === this.o.vix.exchange) this.vixLevel = e.data.ltp;
-      }, 'strategy vix'),
-      bus.on('FeedStale', () => (this.stale = true), 'strategy freshness'),
-      bus.on('FeedResumed', () => (this.stale = false), 'strategy freshness'),
-      bus.on('RiskHalted', (e) => (this.haltedOn = istDate(e.ts)), 'strategy halts'),
-      bus.on('DailyBiasDecided', (e) => this.onBias(e), 'strategy bias'),
-      bus.on('SignalRaised', (e) => this.onSignal(e), 'strategy signals'),
+      bus.on('SignalRaised', (e) => this.onSignal(e), 'strategy option picks'),
     );
     this.schedule();
+  }
+
+  /** Option picks in flight. */
+  get busy(): boolean {
+    return this.picks.length > 0;
   }
 
   /** Stops listening and waits for option picks in flight. */
@@ -147,17 +178,9 @@ export class StrategyRunner {
     if (u !== undefined) this.strategy.onBar(u, data, this.context);
   }
 
-  private onBias(e: EventOf<'DailyBiasDecided'>): void {
-    if (e.data.strategy === this.strategy.name && this.strategy instanceof AdxMtf) {
-      this.strategy.restoreBias(e.data.underlying as UnderlyingName, e.data.date, e.data.bias);
-    }
-  }
-
   private onSignal(e: EventOf<'SignalRaised'>): void {
     const s = e.data;
     if (s.strategy !== this.strategy.name || s.action !== 'entry') return;
-    const key = `${istDate(e.ts)}:${s.underlying}`;
-    this.trades.set(key, (this.trades.get(key) ?? 0) + 1);
     const p = this.pick(s, e.ts).catch((err: unknown) =>
       this.failPick(s, 'error', err instanceof Error ? err.message : String(err), []));
     this.picks.push(p);
@@ -181,7 +204,7 @@ export class StrategyRunner {
     this.o.bus.emit('OptionPicked', {
       signalId: s.signalId, underlying: s.underlying, exchange: i.exchange, token: i.token, symbol: i.symbol,
       expiry: pick.expiry, strike: pick.strike, optionType: s.side, lotSize: i.lotSize, spot: s.spot, atm: pick.atm,
-      rolled: pick.rolled, checks: pick.reasons.map(toCheck),
+      rolled: pick.rolled, ...(pick.quote?.ltp !== undefined && pick.quote.ltp > 0 ? { ltp: pick.quote.ltp } : {}), checks: pick.reasons.map(toCheck),
     });
   }
 

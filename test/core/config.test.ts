@@ -60,6 +60,16 @@ const STRATEGY_DEFAULTS = {
     max_positions_per_instrument: 3, strike_offset: 1, trailing_stop_pct: 5, profit_lock_rupees: 1000, cooldown_sec: 300, exit_time: '15:20',
   },
 };
+const TRADING_DEFAULTS = {
+  capital: 500_000, risk_per_trade_pct: 1, max_lots: 10, capital_alloc_pct: 25, vix_scale_from: 20, vix_scale: 0.5,
+  dte_scale_days: 0, dte_scale: 0.5, product: 'INTRADAY', flatten_on_shutdown: true,
+};
+const MONEY_DEFAULTS = {
+  orders: { entry_ladder_pct: [0.25, 0.5, 0.75, 1.0], exit_ladder_pct: [0.25, 0.5, 0.75, 1.0], ladder_step_sec: 5, exit_market_fallback: true, fat_finger_pct: 5, max_quote_age_sec: 10 },
+  risk: { daily_loss_limit_pct: 2, max_consecutive_losses: 3, max_concurrent_positions: 3, vix_halt_level: 30, vix_jump_pct: 15, cooldown_after_exit_sec: 300, end_of_day_exit: '15:20' },
+  charges: { brokerage_per_order: 20, brokerage_pct: 0, stt_sell_pct: 0.15, exchange_txn_pct_nse: 0.03503, exchange_txn_pct_bse: 0.0325, ipft_pct_nse: 0.0005, sebi_per_crore: 10, stamp_buy_pct: 0.003, gst_pct: 18 },
+  paper: { slippage_ticks: 1, latency_ms: 250, max_lots_per_fill: 0 },
+};
 const OPTIONS_DEFAULTS = {
   expiry_day_cutoff: '13:00',
   strike_step: { NIFTY: 50, BANKNIFTY: 100, SENSEX: 100 },
@@ -73,7 +83,8 @@ describe('parseConfig', () => {
     const config = parseConfig('', '/etc/rustro/config.toml');
     expect(config).toEqual({
       app: { data_dir: '/etc/rustro/data', log_level: 'info', log_format: 'auto', shutdown_timeout_sec: 20 },
-      trading: { enable_paper_trading: true },
+      trading: { enable_paper_trading: true, ...TRADING_DEFAULTS },
+      ...MONEY_DEFAULTS,
       strategy: STRATEGY_DEFAULTS,
       options: OPTIONS_DEFAULTS,
       ledger: { group_commit_ms: 5, group_commit_events: 1000 },
@@ -114,7 +125,8 @@ describe('parseConfig', () => {
     const config = parseConfig(fixture('full.toml'), '/srv/rustro/etc/config.toml');
     expect(config).toEqual({
       app: { data_dir: '/srv/rustro/var/rustro', log_level: 'debug', log_format: 'json', shutdown_timeout_sec: 45 },
-      trading: { enable_paper_trading: false },
+      trading: { enable_paper_trading: false, ...TRADING_DEFAULTS, capital: 1_000_000 },
+      ...MONEY_DEFAULTS,
       strategy: {
         ...STRATEGY_DEFAULTS,
         active: 'supertrend-scalper',
@@ -176,7 +188,7 @@ describe('parseConfig', () => {
     expect(err.issues).toEqual([
       {
         path: 'lederr',
-        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [strategy], [options], [ledger], [broker], [rate_limits], [feed], [market], [watchlist])',
+        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [orders], [risk], [charges], [paper], [strategy], [options], [ledger], [broker], [rate_limits], [feed], [market], [watchlist])',
         found: 'an unknown table with keys group_commit_ms',
       },
     ]);

@@ -22,6 +22,14 @@ export type ClockDriverOptions = {
   onTick: (q: SimQuote) => void;
   /** True while a client is behind: the driver waits. */
   backlogged: () => boolean;
+  /**
+   * True while REST requests are being answered (or an in-process client says
+   * it is busy). At `max` speed the market waits for them too, so a client's
+   * quotes and orders take no market time however fast the replay runs, as
+   * against a broker that answers at once. At a set speed time runs on (a
+   * slow answer costs market time, as live).
+   */
+  requestsInFlight?: () => boolean;
   /** True while a feed-stall fault holds time still. */
   stalled: () => boolean;
   onSessionEnd: () => void;
@@ -121,7 +129,8 @@ export class ClockDriver {
     this.timer = undefined;
     if (this.closed || this.ended || this.speedValue === 0) return;
     const wall = this.o.wallNow();
-    if (this.manual > 0 || this.o.stalled() || this.o.backlogged()) {
+    const busy = this.speedValue === 'max' && this.o.requestsInFlight?.() === true;
+    if (this.manual > 0 || this.o.stalled() || this.o.backlogged() || busy) {
       // Time lost to a stall or a slow reader is not made up afterwards.
       this.lastWall = wall;
       this.timer = setTimeout(() => this.loop(), 1);
@@ -129,7 +138,7 @@ export class ClockDriver {
     }
     if (this.speedValue === 'max') {
       const close = this.o.market.closeMs;
-      while (this.clock.now() < close && this.o.wallNow() - wall < SLICE_MS && !this.o.backlogged()) {
+      while (this.clock.now() < close && this.o.wallNow() - wall < SLICE_MS && !this.o.backlogged() && this.o.requestsInFlight?.() !== true) {
         this.step(Math.min(close, this.clock.now() + STEP_MS));
       }
     } else {

@@ -94,6 +94,12 @@ export type SimServer = {
   accounts: readonly SimAccount[];
   state(): SimState;
   setSpeed(speed: Speed): void;
+  /**
+   * At `max` speed, also hold market time while `busy()` is true: a client in
+   * the same process (the demo's daemon) says it is still working on what it
+   * has seen, so the replay never outruns it.
+   */
+  holdWhile(busy: () => boolean): void;
   /** Advances sim time to `ms` (or by `advanceMs`), respecting backpressure. */
   advanceTo(ms: number): Promise<void>;
   advanceBy(ms: number): Promise<void>;
@@ -155,6 +161,8 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     partialFills: opts.partialFills,
     initialCash: opts.initialCash,
   });
+  let restInFlight = 0;
+  const holds: (() => boolean)[] = [];
   const driver = new ClockDriver({
     market,
     startMs,
@@ -172,6 +180,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       orders.onTick(q);
     },
     backlogged: () => stream.backlogged(hwm),
+    requestsInFlight: () => restInFlight > 0 || holds.some((h) => h()),
     stalled: () => faults.stalled(),
     onSessionEnd: () => orders.closeSession(),
   });
@@ -292,6 +301,8 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
   }
 
   const server = createServer((req, res) => {
+    restInFlight++;
+    res.on('close', () => restInFlight--);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -359,6 +370,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     accounts,
     state,
     setSpeed: (s) => driver.setSpeed(s),
+    holdWhile: (busy) => void holds.push(busy),
     advanceTo: (ms) => driver.advanceTo(ms),
     advanceBy: (ms) => driver.advanceTo(driver.now() + ms),
     setFaults: (spec) => faults.apply(spec, actions),

@@ -1,0 +1,385 @@
+/**
+ * The money path on the bus (SPEC §4–§5): turns an entry's option choice
+ * into a sized, checked, write-ahead order; watches positions on every tick
+ * of their options; exits on the position rules, technical signals, end of
+ * day, risk halts, the kill switch and shutdown; and keeps the risk book.
+ *
+ * State lives in three folds — the order book, the position book and the risk
+ * book — fed every event in bus order (`apply`), so replaying a day's ledger
+ * through `apply` rebuilds them. Decisions are made in the handlers below
+ * and published as events; nothing here changes state except through them
+ * (the last price of each option, which comes from ticks the ledger does not
+ * keep, is the one exception).
+ */
+import type { Broker, InstrumentRef } from '../broker/broker.js';
+import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
+import type { EventBus, Unsubscribe } from '../core/bus.js';
+import { type Clock, type TimerHandle, hhmmToMinutes, istDate, istMinuteOfDay, istToMillis } from '../core/clock.js';
+import type { Config } from '../core/config.js';
+import type { EventOf, Payload, RustroEvent } from '../core/events.js';
+import type { TradingCalendar } from '../market/calendar.js';
+import { VALIDATION } from '../strategy/supertrend-scalper.js';
+import type { TradingState } from '../strategy/strategy-runner.js';
+import { orderCharges } from './charges.js';
+import { OrderBook } from './order-book.js';
+import { type Journal, OrderManager, ladderPrice, tagOf } from './order-manager.js';
+import { type ExitReason, type ExitRules, PositionBook, entryAvg, openQty } from './positions.js';
+import { checkOrder } from './pre-trade-checks.js';
+import { RiskBook } from './risk.js';
+import { sizeEntry } from './sizing.js';
+
+export type TradingDeskOptions = {
+  bus: EventBus;
+  clock: Clock;
+  calendar: TradingCalendar;
+  config: Config;
+  journal: Journal;
+  /** Orders go here: the SmartAPI adapter (live) or the paper broker. */
+  broker: Pick<Broker, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'quotes'>;
+  instruments: () => InstrumentIndex | undefined;
+  /** Streams an option's ticks from now on (its positions are marked on them). */
+  subscribe: (refs: InstrumentRef[]) => void;
+  vix: InstrumentRef;
+};
+
+type Tick = { ltp: number; at: number; upper?: number; lower?: number };
+
+const refKey = (r: InstrumentRef): string => `${r.exchange}:${r.token}`;
+
+/** Exit rules per strategy, from its config table. */
+export function exitRules(config: Config['strategy'], strategy: string): ExitRules {
+  if (strategy === 'supertrend-scalper') {
+    const s = config.supertrend_scalper;
+    return { stopLossPct: 0, trailActivatePct: 0, trailPct: s.trailing_stop_pct, targetPct: 0, profitLockRupees: s.profit_lock_rupees };
+  }
+  const a = config.adx_mtf;
+  return { stopLossPct: a.stop_loss_pct, trailActivatePct: a.trail_activate_pct, trailPct: a.trail_pct, targetPct: a.target_pct, profitLockRupees: 0 };
+}
+
+export class TradingDesk implements TradingState {
+  readonly book = new OrderBook();
+  readonly positions: PositionBook;
+  readonly risk: RiskBook;
+  private readonly orders: OrderManager;
+  private readonly signals = new Map<string, Payload<'SignalRaised'>>();
+  private readonly ticks = new Map<string, Tick>();
+  private readonly subs: Unsubscribe[] = [];
+  private readonly work = new Set<Promise<void>>();
+  private eodTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: TradingDeskOptions) {
+    const c = o.config;
+    this.positions = new PositionBook((s) => exitRules(c.strategy, s), (token) => o.instruments()?.byToken(token)?.tickSize ?? 0.05);
+    this.risk = new RiskBook(c.risk, c.trading.capital);
+    this.orders = new OrderManager({
+      broker: o.broker, journal: o.journal, clock: o.clock, book: this.book, settings: c.orders, product: c.trading.product,
+      priceOf: (ref) => {
+        const t = this.fresh(ref);
+        const inst = o.instruments()?.get(ref);
+        return t === undefined ? undefined : { ltp: t.ltp, tickSize: inst?.tickSize ?? 0.05 };
+      },
+      onRequestError: (intentId, what, err) => this.o.bus.emit('BrokerRequestFailed', {
+        endpoint: `${what} ${intentId}`, code: (err as { code?: string }).code ?? 'error', message: (err as Error).message ?? String(err), attempts: 1,
+      }),
+    });
+  }
+
+  // ── the strategy's view (TradingState) ─────────────────────────────────────
+  openPositions(strategy: string, underlying: string): number {
+    return this.positions.openOn(strategy, underlying).length;
+  }
+
+  lastExitAt(strategy: string, underlying: string): number | undefined {
+    return this.lastExits.get(`${strategy}:${underlying}`);
+  }
+
+  private readonly lastExits = new Map<string, number>();
+
+  /** Folds one event into the books. Also what a restart replays today's ledger through. */
+  apply(e: RustroEvent): void {
+    this.book.apply(e);
+    this.positions.apply(e);
+    this.risk.apply(e);
+    if (e.type === 'SignalRaised') this.signals.set(e.data.signalId, e.data);
+    if (e.type === 'PositionClosed') this.lastExits.set(`${e.data.strategy}:${e.data.underlying}`, e.ts);
+  }
+
+  start(): void {
+    const { bus } = this.o;
+    this.subs.push(
+      bus.onAny((e) => this.apply(e), 'trading books'),
+      bus.on('Tick', (e) => this.onTick(e.data), 'trading ticks'),
+      bus.on('OptionPicked', (e) => this.track(this.enter(e.data)), 'trading entries'),
+      bus.on('SignalRaised', (e) => this.onSignal(e.data), 'trading technical exits'),
+      bus.on('OrderUpdated', (e) => this.onOrderUpdate(e), 'trading order updates'),
+      bus.on('OrderFilled', (e) => this.afterFill(e.data.intentId), 'trading fills'),
+      bus.on('OrderStateChanged', (e) => this.afterFill(e.data.intentId), 'trading order states'),
+      bus.on('ExitTriggered', (e) => this.track(this.exit(e.data)), 'trading exits'),
+      bus.on('RiskHalted', (e) => {
+        if (e.data.scope === 'all') this.exitAll('risk', `risk halted: ${e.data.reason}`);
+      }, 'trading halts'),
+      bus.on('KillSwitchActivated', (e) => this.exitAll('kill_switch', `kill switch (${e.data.source}): ${e.data.detail}`), 'trading kill switch'),
+    );
+    this.scheduleEndOfDay();
+  }
+
+  /** Entries, exits or closes in flight. */
+  get busy(): boolean {
+    return this.work.size > 0 || this.closingNow.size > 0;
+  }
+
+  /** The kill switch: flatten everything and stop entries for the day. */
+  kill(source: 'signal' | 'file', detail: string): void {
+    if (this.risk.killed(this.o.clock.now())) return;
+    void this.o.journal.durable('KillSwitchActivated', { source, detail });
+  }
+
+  /** Stops entries; with `flatten`, exits every open position and waits for the exits (up to `timeoutMs`). */
+  async stop(flatten: boolean, timeoutMs: number): Promise<void> {
+    if (flatten && this.positions.open().some((p) => openQty(p) > 0)) {
+      this.exitAll('shutdown', 'the daemon is stopping (flatten_on_shutdown)');
+      const deadline = Date.now() + timeoutMs;
+      // Real time here on purpose: this waits for the broker's answers during a shutdown, not for market time.
+      while (this.positions.open().some((p) => openQty(p) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
+    this.stopped = true;
+    this.orders.stop();
+    for (const u of this.subs.splice(0)) u();
+    if (this.eodTimer !== undefined) this.o.clock.cancel(this.eodTimer);
+    await Promise.allSettled([...this.work]);
+  }
+
+  // ── reactions ──────────────────────────────────────────────────────────────
+  private onTick(t: Payload<'Tick'>): void {
+    const now = this.o.clock.now();
+    const tick: Tick = { ltp: t.ltp, at: now };
+    if (t.upperCircuit !== undefined) tick.upper = t.upperCircuit;
+    if (t.lowerCircuit !== undefined) tick.lower = t.lowerCircuit;
+    this.ticks.set(`${t.exchange}:${t.token}`, tick);
+    if (t.token === this.o.vix.token && t.exchange === this.o.vix.exchange) {
+      const halt = this.risk.checkVix(t.ltp, now);
+      if (halt !== undefined) void this.o.journal.durable('RiskHalted', halt);
+      return;
+    }
+    const decided = this.positions.mark(t.token, t.ltp, now);
+    for (const e of decided) this.o.bus.publish(e);
+    if (this.positions.open().length > 0) {
+      const halt = this.risk.checkLoss(this.positions.unrealisedTotal(), now);
+      if (halt !== undefined) void this.o.journal.durable('RiskHalted', halt);
+    }
+  }
+
+  private onSignal(s: Payload<'SignalRaised'>): void {
+    if (s.action !== 'exit') return;
+    for (const e of this.positions.trigger((p) => p.strategy === s.strategy && p.underlying === s.underlying, 'technical', s.reason, this.o.clock.now())) this.o.bus.publish(e);
+  }
+
+  private onOrderUpdate(e: EventOf<'OrderUpdated'>): void {
+    // Applied to the book at once (and again, harmlessly, on delivery): a second update queued
+    // in the same delivery must be decided against this one's result, or a fill counts twice.
+    for (const d of this.book.decide(e.data, e.ts)) {
+      this.book.apply(d);
+      this.o.bus.publish(d);
+    }
+  }
+
+  /** After a fill or a final state: a position that is now flat closes, and its result may halt entries. */
+  private afterFill(intentId: string): void {
+    const intent = this.positions.intent(intentId);
+    if (intent === undefined) return;
+    // Once: a fill and the final state both land here, before the close is delivered back.
+    if (this.closingNow.has(intent.positionId)) return;
+    const closed = this.positions.closing(intent.positionId, (o) => orderCharges(o, this.o.config.charges).total);
+    if (closed === undefined) return;
+    this.closingNow.add(intent.positionId);
+    this.track(this.o.journal.durable('PositionClosed', closed).then(() => {
+      this.closingNow.delete(intent.positionId);
+      const halt = this.risk.checkStreak(this.o.clock.now());
+      if (halt !== undefined) return this.o.journal.durable('RiskHalted', halt);
+    }));
+  }
+
+  private exitAll(reason: ExitReason, detail: string): void {
+    for (const e of this.positions.trigger(() => true, reason, detail, this.o.clock.now())) this.o.bus.publish(e);
+    // Entries still working are cancelled: nothing new may be bought now.
+    for (const order of this.book.working()) if (order.intent.purpose === 'entry') this.track(this.orders.cancel(order.intent.intentId, detail));
+  }
+
+  private scheduleEndOfDay(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    let at = Infinity;
+    for (let d = 0, date = istDate(now); d < 15 && at === Infinity; d++, date = istDate(istToMillis(date) + 36 * 3_600_000)) {
+      const windows = this.o.calendar.sessionWindows(date);
+      const last = windows[windows.length - 1];
+      if (last === undefined) continue;
+      // The configured exit time, or 10 minutes before a special session's close if that is earlier.
+      const exitAt = Math.min(istToMillis(date, this.o.config.risk.end_of_day_exit), last.close - 10 * 60_000);
+      if (exitAt > now) at = exitAt;
+    }
+    if (at === Infinity) return;
+    this.eodTimer = this.o.clock.setTimer(at, () => {
+      this.exitAll('end_of_day', `end-of-day exit at ${this.o.config.risk.end_of_day_exit}`);
+      this.scheduleEndOfDay();
+    });
+  }
+
+  // ── entries ────────────────────────────────────────────────────────────────
+  private async enter(pick: Payload<'OptionPicked'>): Promise<void> {
+    const { clock, config, bus } = this.o;
+    const signal = this.signals.get(pick.signalId);
+    if (signal === undefined || signal.action !== 'entry' || this.stopped) return;
+    const skip = (reason: string, detail: string, values: Payload<'EntrySkipped'>['values'] = {}): void =>
+      bus.emit('EntrySkipped', { signalId: pick.signalId, underlying: pick.underlying, reason, detail, values });
+    const ref: InstrumentRef = { exchange: pick.exchange, token: pick.token };
+    const inst = this.o.instruments()?.get(ref);
+    this.o.subscribe([ref]);
+    // The picker's quote is as fresh as a tick (it was taken for this signal): no second request.
+    if (pick.ltp !== undefined && this.fresh(ref) === undefined) this.ticks.set(refKey(ref), { ltp: pick.ltp, at: clock.now() });
+    const tick = await this.price(ref);
+    if (tick === undefined) return skip('no_price', `no price for ${pick.symbol}: no fresh tick and the quote failed`);
+
+    const now = clock.now();
+    const today = istDate(now);
+    const rules = exitRules(config.strategy, signal.strategy);
+    const stopPct = rules.stopLossPct > 0 ? rules.stopLossPct : rules.trailPct;
+    const vixTick = this.ticks.get(refKey(this.o.vix));
+    const daysToExpiry = Math.max(0, Math.round((istToMillis(pick.expiry) - istToMillis(today)) / 86_400_000));
+    const size = sizeEntry({ premium: tick.ltp, lotSize: pick.lotSize, stopPct, vix: vixTick?.ltp, daysToExpiry, outlayOnUnderlying: this.committed(pick.underlying) }, config.trading);
+    if (size.skip !== undefined) return skip(size.skip.reason, size.skip.detail, size.values);
+
+    const key = `${signal.strategy}|${signal.underlying}|${signal.barTs}|entry|0`;
+    const tag = tagOf(key);
+    const price = ladderPrice('entry', tick.ltp, config.orders.entry_ladder_pct[0]!, inst?.tickSize ?? 0.05);
+    const charges = orderCharges({ side: 'BUY', qty: size.qty, price, exchange: pick.exchange }, config.charges).total;
+    const block = this.risk.entryBlock(pick.underlying, this.positions.open().length, now);
+    const check = checkOrder({
+      purpose: 'entry', now, sessionOpen: this.o.calendar.isSessionOpen(now), inEntryWindow: this.inEntryWindow(signal.strategy, now),
+      instrument: inst, today, side: 'BUY', orderType: 'LIMIT', qty: size.qty, price,
+      ltp: tick.ltp, lastTickAt: tick.at, maxQuoteAgeMs: config.orders.max_quote_age_sec * 1000, fatFingerPct: config.orders.fat_finger_pct,
+      ...(tick.upper === undefined ? {} : { upperCircuit: tick.upper }), ...(tick.lower === undefined ? {} : { lowerCircuit: tick.lower }),
+      availableFunds: config.trading.capital - this.committedAll(), estimatedCharges: charges,
+      riskBlocksEntries: block !== undefined, ...(block === undefined ? {} : { riskReason: `${block.reason}: ${block.detail}` }),
+      keyUsed: this.book.wasUsed(tag), key: tag,
+    });
+    if (!check.ok) {
+      bus.emit('OrderRefused', { intentKey: key, purpose: 'entry', check: check.check, detail: check.detail, values: check.values });
+      return;
+    }
+    await this.orders.place({
+      intentId: tag, tag, signalId: signal.signalId, strategy: signal.strategy, underlying: signal.underlying, exchange: pick.exchange,
+      symbol: pick.symbol, token: pick.token, side: 'BUY', orderType: 'LIMIT', qty: size.qty, price, purpose: 'entry', attempt: 0,
+      positionId: `P${tag.slice(1)}`,
+    });
+  }
+
+  private inEntryWindow(strategy: string, now: number): boolean {
+    const s = this.o.config.strategy;
+    const m = istMinuteOfDay(now);
+    const [from, to] = strategy === 'supertrend-scalper'
+      ? [s.supertrend_scalper.entry_start, VALIDATION[s.supertrend_scalper.validation_mode].lastEntry]
+      : [s.adx_mtf.entry_start, s.adx_mtf.entry_end];
+    return m >= hhmmToMinutes(from) && m <= hhmmToMinutes(to) && m < hhmmToMinutes(this.o.config.risk.end_of_day_exit);
+  }
+
+  /** Premium committed on an underlying: open positions plus working entries. */
+  private committed(underlying: string): number {
+    let sum = this.positions.outlay(underlying);
+    for (const o of this.book.working()) if (o.intent.purpose === 'entry' && o.intent.underlying === underlying) sum += (o.intent.qty - o.filledQty) * o.price;
+    return sum;
+  }
+
+  private committedAll(): number {
+    let sum = 0;
+    for (const p of this.positions.open()) sum += openQty(p) * (Number.isFinite(entryAvg(p)) ? entryAvg(p) : 0);
+    for (const o of this.book.working()) if (o.intent.purpose === 'entry') sum += (o.intent.qty - o.filledQty) * o.price;
+    return sum;
+  }
+
+  // ── exits ──────────────────────────────────────────────────────────────────
+  /** Positions whose exit is being prepared (between the trigger and the recorded intent). */
+  private readonly preparingExit = new Set<string>();
+  private readonly closingNow = new Set<string>();
+
+  private async exit(t: Payload<'ExitTriggered'>): Promise<void> {
+    if (this.preparingExit.has(t.positionId)) return;
+    this.preparingExit.add(t.positionId);
+    try {
+      await this.placeExit(t);
+    } finally {
+      this.preparingExit.delete(t.positionId);
+    }
+  }
+
+  private async placeExit(t: Payload<'ExitTriggered'>): Promise<void> {
+    const { config } = this.o;
+    const p = this.positions.get(t.positionId);
+    if (p === undefined || this.stopped) return;
+    // One exit order at a time per position: a second trigger while it works changes nothing.
+    if (this.book.working().some((o) => o.intent.positionId === p.id && o.intent.purpose === 'exit')) return;
+    // An entry still working is cancelled first: what it has filled is what is sold.
+    for (const o of this.book.working()) if (o.intent.positionId === p.id && o.intent.purpose === 'entry') await this.orders.cancel(o.intent.intentId, `exit: ${t.reason}`);
+    const qty = openQty(p);
+    if (qty <= 0) return;
+    const ref: InstrumentRef = { exchange: p.exchange, token: p.token };
+    const inst = this.o.instruments()?.get(ref);
+    const tick = this.fresh(ref) ?? { ltp: t.ltp, at: -Infinity };
+    const attempt = this.book.all().filter((o) => o.intent.positionId === p.id && o.intent.purpose === 'exit').length;
+    const key = `${p.id}|exit|${attempt}`;
+    const tag = tagOf(key);
+    const now = this.o.clock.now();
+    const stale = !(now - tick.at <= config.orders.max_quote_age_sec * 1000);
+    // Without a fresh price an exit still goes, as MARKET: being unable to sell is the bigger risk.
+    const orderType = stale ? 'MARKET' : 'LIMIT';
+    const price = stale ? 0 : ladderPrice('exit', tick.ltp, config.orders.exit_ladder_pct[0]!, inst?.tickSize ?? 0.05);
+    const check = checkOrder({
+      purpose: 'exit', now, sessionOpen: this.o.calendar.isSessionOpen(now), inEntryWindow: true, instrument: inst, today: istDate(now),
+      side: 'SELL', orderType, qty, price, ltp: Number.isFinite(tick.ltp) ? tick.ltp : undefined, lastTickAt: Number.isFinite(tick.at) ? tick.at : undefined,
+      maxQuoteAgeMs: config.orders.max_quote_age_sec * 1000, fatFingerPct: config.orders.fat_finger_pct,
+      availableFunds: Infinity, estimatedCharges: 0, riskBlocksEntries: false, keyUsed: this.book.wasUsed(tag), key: tag,
+    });
+    if (!check.ok) {
+      this.o.bus.emit('OrderRefused', { intentKey: key, purpose: 'exit', check: check.check, detail: check.detail, values: check.values });
+      return;
+    }
+    await this.orders.place({
+      intentId: tag, tag, signalId: this.positions.intent(this.entryIntentOf(p.id) ?? '')?.signalId ?? p.id, strategy: p.strategy, underlying: p.underlying,
+      exchange: p.exchange, symbol: p.symbol, token: p.token, side: 'SELL', orderType, qty, price, purpose: 'exit', attempt, positionId: p.id,
+    });
+  }
+
+  private entryIntentOf(positionId: string): string | undefined {
+    return this.book.all().find((o) => o.intent.positionId === positionId && o.intent.purpose === 'entry')?.intent.intentId;
+  }
+
+  // ── prices ─────────────────────────────────────────────────────────────────
+  /** The option's last tick if fresh enough to price an order. */
+  private fresh(ref: InstrumentRef): Tick | undefined {
+    const t = this.ticks.get(refKey(ref));
+    return t !== undefined && this.o.clock.now() - t.at <= this.o.config.orders.max_quote_age_sec * 1000 ? t : undefined;
+  }
+
+  /** A fresh tick, or a quote from the broker when there is none yet. */
+  private async price(ref: InstrumentRef): Promise<Tick | undefined> {
+    const t = this.fresh(ref);
+    if (t !== undefined) return t;
+    try {
+      const [q] = await this.o.broker.quotes([ref], 'ltp');
+      if (q === undefined || !(q.ltp > 0)) return undefined;
+      const tick: Tick = { ltp: q.ltp, at: this.o.clock.now() };
+      this.ticks.set(refKey(ref), tick);
+      return tick;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const settled = p.catch((err: unknown) => {
+      this.o.bus.emit('BrokerRequestFailed', { endpoint: 'trading', code: 'error', message: err instanceof Error ? err.message : String(err), attempts: 1 });
+    });
+    this.work.add(settled);
+    void settled.then(() => this.work.delete(settled));
+  }
+}
