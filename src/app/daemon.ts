@@ -239,6 +239,11 @@ export class Daemon {
     });
   }
 
+  /** The data directory (ledger, bars, the lock and the KILL file). */
+  get dataDir(): string {
+    return this.deps.config.app.data_dir;
+  }
+
   /** Work in flight: durable records not yet on disk, orders and option picks being made. */
   get busy(): boolean {
     return this.journal.pending > 0 || (this.money?.desk.busy ?? false) || (this.runner?.busy ?? false);

@@ -1,6 +1,6 @@
 /**
  * SIGINT/SIGTERM stop the daemon cleanly (stop entries, flush the ledger,
- * exit 0). The handlers go in before the daemon starts: a signal that arrives
+ * exit 0); SIGUSR1 is the kill switch (flatten, no more entries today). The handlers go in before the daemon starts: a signal that arrives
  * while it is still logging in is remembered and acted on as soon as the
  * daemon exists, instead of killing the process mid-start. If the stop takes
  * longer than the configured timeout the process exits anyway with 1, so
@@ -37,8 +37,14 @@ export function stopOnSignals(opts: { timeoutSec: number; say: (line: string) =>
     pending ??= signal;
     armForceExit();
   };
+  // SIGUSR1 is the kill switch: flatten everything and stop entries for the day (the daemon keeps running).
+  const kill = (): void => {
+    opts.say('received SIGUSR1: kill switch — flattening and stopping entries for today');
+    daemon?.kill('signal', 'SIGUSR1');
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  process.on('SIGUSR1', kill);
   return {
     attach(d) {
       daemon = d;
@@ -47,6 +53,7 @@ export function stopOnSignals(opts: { timeoutSec: number; say: (line: string) =>
     detach() {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
+      process.off('SIGUSR1', kill);
     },
   };
 }

@@ -8,8 +8,9 @@ import { RealClock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { RustroEvent } from '../core/events.js';
 import type { Logger } from '../core/log.js';
-import { createMarket } from '../sim/market/market.js';
+import { type MarketOptions, createMarket } from '../sim/market/market.js';
 import { demoAccountSecrets } from '../sim/server/auth.js';
+import type { FaultSpec } from '../sim/server/faults.js';
 import { type SimServer, startSimServer } from '../sim/server/server.js';
 import { Daemon } from './daemon.js';
 
@@ -21,14 +22,18 @@ export type SimSessionOptions = {
   seed: number;
   log: Logger;
   onEvent?: (event: RustroEvent) => void;
+  /** Market options beyond day and seed (a crafted shock, a fixed VIX …). */
+  market?: Omit<MarketOptions, 'day' | 'seed'>;
+  /** Simulator faults active from the start. */
+  faults?: FaultSpec;
 };
 
 export type SimSession = { sim: SimServer; daemon: Daemon };
 
 /** Starts the simulator paused at the open and a daemon connected to it; the caller sets the speed. */
 export async function startSimSession(o: SimSessionOptions): Promise<SimSession> {
-  const market = createMarket({ day: o.day, seed: o.seed });
-  const sim = await startSimServer({ market, port: 0, speed: 0, seed: o.seed });
+  const market = createMarket({ ...o.market, day: o.day, seed: o.seed });
+  const sim = await startSimServer({ market, port: 0, speed: 0, seed: o.seed, ...(o.faults === undefined ? {} : { faults: o.faults }) });
   const config: Config = {
     ...o.config,
     app: { ...o.config.app, data_dir: o.dataDir },

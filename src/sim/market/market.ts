@@ -48,6 +48,12 @@ export type MarketOptions = {
   vixLevel?: number;
   /** An option tick accompanies every Nth underlying tick (default 1). */
   optionTickEvery?: number;
+  /**
+   * A crafted shock for tests of the risk rules: from minute `at` (IST
+   * "HH:MM") every index bar is moved by `indexPct` % (e.g. -3: a sudden
+   * fall) and INDIA VIX is multiplied by `vixFactor` (e.g. 1.5: a jump).
+   */
+  shock?: { at: string; indexPct?: number; vixFactor?: number };
 };
 
 type Feed = {
@@ -226,6 +232,10 @@ export class ReplayMarket implements SimMarket {
     this.vixBaseLevel = base.level;
     const niftyBars = series.NIFTY.byDay.get(day)!;
     this.vixMin = vixPerMinute(base.level, niftyBars);
+    const shockAt = opts.shock === undefined ? -1 : niftyBars.findIndex((b) => b.ts >= istToMillis(day, opts.shock!.at));
+    if (opts.shock?.vixFactor !== undefined && shockAt >= 0) {
+      for (let m = shockAt; m < this.vixMin.length; m++) this.vixMin[m] = Math.round(this.vixMin[m]! * opts.shock.vixFactor * 100) / 100;
+    }
     const bankIdx = series.BANKNIFTY.days.indexOf(day);
     this.bankIvRatio = bankVolRatio(series.NIFTY, niftyIdx, series.BANKNIFTY, bankIdx);
     const prevVix = niftyIdx > 0 ? this.vixDay(series.NIFTY, niftyIdx - 1) : undefined;
@@ -245,7 +255,7 @@ export class ReplayMarket implements SimMarket {
     for (const u of UNDERLYINGS) {
       const s = series[u];
       const dayIdx = s.days.indexOf(day);
-      const bars = s.byDay.get(day)!;
+      const bars = shifted(s.byDay.get(day)!, shockAt, opts.shock?.indexPct ?? 0);
       const prevBars = dayIdx > 0 ? s.byDay.get(s.days[dayIdx - 1]!)! : undefined;
       const dayOpen = bars[0]!.open;
       const prevClose = prevBars === undefined ? dayOpen : prevBars[prevBars.length - 1]!.close;
@@ -435,9 +445,10 @@ export class ReplayMarket implements SimMarket {
       const s = (f ?? this.niftyFeed).series;
       const last = (f ?? this.niftyFeed).dayIdx;
       for (let i = 0; i <= last; i++) {
-        const bars = s.byDay.get(s.days[i]!)!;
+        // The replayed day as served (a crafted shock included); earlier days as bundled.
+        const bars = i === last ? (f ?? this.niftyFeed).bars : s.byDay.get(s.days[i]!)!;
         if (bars[bars.length - 1]!.ts < fromMs || bars[0]!.ts >= toMs) continue;
-        const v = vix ? this.vixDay(s, i) : undefined;
+        const v = vix ? (i === last ? this.vixMin : this.vixDay(s, i)) : undefined;
         bars.forEach((b, m) => {
           if (b.ts < fromMs || b.ts >= toMs) return;
           if (i === last && b.ts + 60_000 > this.now) return; // only completed bars on the replayed day
@@ -682,6 +693,14 @@ export class ReplayMarket implements SimMarket {
 }
 
 /** The bundled sessions (YYYY-MM-DD, ascending) that `createMarket` accepts. */
+/** The day's bars with every bar from minute `from` on moved by `pct` % (a crafted shock; unchanged when pct is 0). */
+function shifted(bars: readonly SimBar[], from: number, pct: number): readonly SimBar[] {
+  if (pct === 0 || from < 0) return bars;
+  const k = 1 + pct / 100;
+  const r = (x: number): number => Math.round(x * k * 100) / 100;
+  return bars.map((b, m) => (m < from ? b : { ...b, open: r(b.open), high: r(b.high), low: r(b.low), close: r(b.close) }));
+}
+
 export function bundledSessions(dataDir?: string): string[] {
   const dir = dataDir ?? findRepoPath('data/market');
   const a = loadMinuteBars(findDataFile(dir, FILE_PREFIX.NIFTY, true)!);

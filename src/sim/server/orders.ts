@@ -135,6 +135,11 @@ export class OrderBook {
     return [...new Set([...this.positions.values()].filter((p) => p.buyqty !== p.sellqty).map((p) => p.inst.token))];
   }
 
+  /** Every order booked, of every client, in booking order (what tests check against the ledger). */
+  all(): readonly SimOrder[] {
+    return this.orders;
+  }
+
   ordersOf(clientcode: string): SimOrder[] {
     return this.orders.filter((x) => x.clientcode === clientcode);
   }

@@ -20,7 +20,7 @@ import { ClockDriver, type Speed } from './clock-driver.js';
 import { type FaultSpec, type FaultState, Faults } from './faults.js';
 import { MASTER_PATH, buildMaster } from './instrument-master.js';
 import { OrderStream } from './order-stream.js';
-import { OrderBook } from './orders.js';
+import { type SimOrder, OrderBook } from './orders.js';
 import { RATE_LIMIT_TEXT, RateLimiter } from './rate-limit.js';
 import { marketRoutes } from './rest-market.js';
 import { orderRoutes } from './rest-orders.js';
@@ -100,6 +100,8 @@ export type SimServer = {
    * has seen, so the replay never outruns it.
    */
   holdWhile(busy: () => boolean): void;
+  /** Every order the simulated exchange booked, in booking order. */
+  orders(): readonly SimOrder[];
   /** Advances sim time to `ms` (or by `advanceMs`), respecting backpressure. */
   advanceTo(ms: number): Promise<void>;
   advanceBy(ms: number): Promise<void>;
@@ -371,6 +373,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     state,
     setSpeed: (s) => driver.setSpeed(s),
     holdWhile: (busy) => void holds.push(busy),
+    orders: () => orders.all(),
     advanceTo: (ms) => driver.advanceTo(ms),
     advanceBy: (ms) => driver.advanceTo(driver.now() + ms),
     setFaults: (spec) => faults.apply(spec, actions),
