@@ -154,6 +154,7 @@ export function severity(event: RustroEvent): 'debug' | 'info' | 'warn' | 'error
     case 'KillSwitchActivated':
       return 'warn';
     case 'OrderStateChanged':
+    case 'PositionStopMoved':
       return 'debug';
     default:
       return 'info';

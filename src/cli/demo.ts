@@ -58,6 +58,7 @@ const demo: Command = {
     // Progress follows data time (the ticks' exchange timestamps), not the simulator's clock, which runs ahead of what has arrived.
     let nextReport = istToMillis(day, '09:15') + REPORT_EVERY_MS;
     let signalsRaised = 0;
+    const trailing = new Set<string>();
     const closed: { net: number; gross: number; charges: number }[] = [];
     const onEvent = (e: RustroEvent): void => {
       if (e.type === 'SignalRaised') signalsRaised++;
@@ -83,6 +84,11 @@ const demo: Command = {
         return;
       }
       if (e.type === 'TicksDropped' || (e.type === 'StrategyEvaluated' && e.data.tf === '1m')) return;
+      // A trailing stop moves on every new high: say when it starts trailing, the rest is in the ledger.
+      if (e.type === 'PositionStopMoved') {
+        if (trailing.has(e.data.positionId) && e.data.reason === 'trailing') return;
+        trailing.add(e.data.positionId);
+      }
       const text = describe(e);
       if (text !== undefined) sayAt(e.ts, text);
     };
