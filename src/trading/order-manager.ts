@@ -77,6 +77,7 @@ export class OrderManager {
     const { journal, broker } = this.o;
     await journal.durable('OrderIntentRecorded', intent);
     let orderId: string;
+    let foundByTag = false;
     try {
       const ack = await broker.placeOrder({
         tag: intent.tag,
@@ -88,17 +89,19 @@ export class OrderManager {
         product: this.o.product,
       });
       orderId = ack.orderId;
+      // The SmartAPI adapter says when a lost answer was resolved by looking the tag up.
+      foundByTag = (ack as { resolution?: string }).resolution === 'found_by_tag';
     } catch (err) {
       const e = err as { kind?: string; code?: string; message?: string };
       await journal.durable('OrderPlaceFailed', {
         intentId: intent.intentId,
         outcome: e.kind === 'unknown_outcome' ? 'unknown' : 'rejected',
-        code: e.code ?? e.kind ?? 'error',
+        code: e.code || e.kind || 'error',
         message: e.message ?? String(err),
       });
       return;
     }
-    await journal.durable('OrderPlaced', { intentId: intent.intentId, orderId, foundByTag: false });
+    await journal.durable('OrderPlaced', { intentId: intent.intentId, orderId, foundByTag });
     this.schedule(intent.intentId);
   }
 
@@ -146,6 +149,8 @@ export class OrderManager {
   private async step(intentId: string): Promise<void> {
     const order = this.o.book.get(intentId);
     if (order?.orderId === undefined || isFinal(order.state) || order.cancelRequested !== undefined || this.stopped) return;
+    // A MARKET order has no price to walk: it fills at the market.
+    if (order.orderType === 'MARKET') return;
     const purpose = order.intent.purpose;
     const ladder = purpose === 'entry' ? this.o.settings.entry_ladder_pct : this.o.settings.exit_ladder_pct;
     const next = order.attempt + 1;
@@ -155,7 +160,7 @@ export class OrderManager {
       return this.reprice(order, next, { orderType: 'LIMIT', price: ladderPrice(purpose, px.ltp, ladder[next]!, px.tickSize) });
     }
     if (purpose === 'entry') return this.cancel(intentId, `entry ladder exhausted (${ladder.length} steps) without a full fill`);
-    if (this.o.settings.exit_market_fallback && order.orderType !== 'MARKET') return this.reprice(order, next, { orderType: 'MARKET', price: 0 });
+    if (this.o.settings.exit_market_fallback) return this.reprice(order, next, { orderType: 'MARKET', price: 0 });
   }
 
   private async reprice(order: BookOrder, attempt: number, change: Required<Pick<OrderModification, 'orderType' | 'price'>>): Promise<void> {

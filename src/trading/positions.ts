@@ -61,9 +61,13 @@ export type Position = {
   high: number;
   trailing: boolean;
   locked: boolean;
+  /** The rule that set the stop in force: it names the exit when the stop is hit. */
+  stopBy: 'stop_loss' | 'trailing_stop' | 'profit_lock';
   ltp: number;
   /** An exit was triggered and its reason (the exit order is working or done). */
   exiting: ExitReason | undefined;
+  /** The reason of the latest exit triggered (kept when an exit order ends unfilled): it names the close. */
+  exitReason: ExitReason | undefined;
   /** The entry order is still working (more fills may come). */
   entryWorking: boolean;
   closed: boolean;
@@ -97,7 +101,10 @@ export class PositionBook {
       case 'OrderStateChanged': {
         const i = this.intents.get(e.data.intentId);
         const p = i === undefined ? undefined : this.byId.get(i.positionId);
-        if (p !== undefined && i!.purpose === 'entry' && (e.data.to === 'filled' || e.data.to === 'cancelled' || e.data.to === 'rejected')) p.entryWorking = false;
+        if (p === undefined) return;
+        if (i!.purpose === 'entry' && (e.data.to === 'filled' || e.data.to === 'cancelled' || e.data.to === 'rejected')) p.entryWorking = false;
+        // An exit that ended without selling everything leaves the position exitable again (stops, end of day, kill).
+        if (i!.purpose === 'exit' && (e.data.to === 'cancelled' || e.data.to === 'rejected')) p.exiting = undefined;
         return;
       }
       case 'OrderPlaceFailed': {
@@ -114,13 +121,19 @@ export class PositionBook {
         if (p === undefined) return;
         p.stop = e.data.stop;
         p.high = Math.max(p.high, e.data.high);
-        if (e.data.reason === 'trailing') p.trailing = true;
-        if (e.data.reason === 'profit_lock') p.locked = true;
+        if (e.data.reason === 'trailing') {
+          p.trailing = true;
+          p.stopBy = 'trailing_stop';
+        }
+        if (e.data.reason === 'profit_lock') {
+          p.locked = true;
+          p.stopBy = 'profit_lock';
+        }
         return;
       }
       case 'ExitTriggered': {
         const p = this.byId.get(e.data.positionId);
-        if (p !== undefined) p.exiting = e.data.reason;
+        if (p !== undefined) p.exiting = p.exitReason = e.data.reason;
         return;
       }
       case 'PositionClosed': {
@@ -141,7 +154,7 @@ export class PositionBook {
     const p: Position = {
       id: i.positionId, strategy: i.strategy, underlying: i.underlying, exchange: i.exchange, token: i.token, symbol: i.symbol,
       rules: this.rulesFor(i.strategy), boughtQty: 0, boughtValue: 0, soldQty: 0, soldValue: 0, orders: new Map(),
-      stop: NaN, high: -Infinity, trailing: false, locked: false, ltp: NaN, exiting: undefined, entryWorking: true, closed: false, openedAt: at,
+      stop: NaN, high: -Infinity, trailing: false, locked: false, stopBy: 'stop_loss', ltp: NaN, exiting: undefined, exitReason: undefined, entryWorking: true, closed: false, openedAt: at,
     };
     this.byId.set(p.id, p);
     let set = this.byToken.get(p.token);
@@ -192,7 +205,7 @@ export class PositionBook {
   /** Premium held on an underlying (cost of units still open). */
   outlay(underlying: string): number {
     let sum = 0;
-    for (const p of this.open()) if (p.underlying === underlying) sum += openQty(p) * entryAvg(p);
+    for (const p of this.open()) if (p.underlying === underlying && openQty(p) > 0) sum += openQty(p) * entryAvg(p);
     return sum;
   }
 
@@ -226,15 +239,16 @@ export class PositionBook {
     const high = Math.max(p.high, ltp);
     let stop = p.stop;
     let moved: 'trailing' | 'profit_lock' | undefined;
-    if (r.trailPct > 0 && (p.trailing || high >= avg * (1 + r.trailActivatePct / 100))) {
+    // Prices are in paise and percentages make float noise (110.00000000000001): compare with EPS.
+    if (r.trailPct > 0 && (p.trailing || high >= avg * (1 + r.trailActivatePct / 100) - EPS)) {
       const tick = this.tickOf(p.token);
       const trail = round2(tick > 0 ? Math.floor((high * (1 - r.trailPct / 100)) / tick + 1e-9) * tick : high * (1 - r.trailPct / 100));
-      if (!(trail <= stop)) {
+      if (!(trail <= stop + EPS)) {
         stop = trail;
         moved = 'trailing';
       }
     }
-    if (r.profitLockRupees > 0 && !p.locked && openQty(p) * (ltp - avg) >= r.profitLockRupees && !(avg <= stop)) {
+    if (r.profitLockRupees > 0 && !p.locked && openQty(p) * (ltp - avg) >= r.profitLockRupees - EPS && !(avg <= stop + EPS)) {
       stop = avg;
       moved = 'profit_lock';
     }
@@ -244,14 +258,15 @@ export class PositionBook {
       p.high = high; // a new high that moves nothing is not an event
     }
     const exit = (reason: ExitReason, detail: string): RustroEvent => ({ type: 'ExitTriggered', ts: at, data: { positionId: p.id, reason, ltp, detail } });
-    if (ltp <= stop) {
-      const reason: ExitReason = moved === 'profit_lock' || (p.locked && !p.trailing) ? 'profit_lock' : p.trailing || moved === 'trailing' ? 'trailing_stop' : 'stop_loss';
+    if (ltp <= stop + EPS) {
+      const reason: ExitReason = moved === 'profit_lock' ? 'profit_lock' : moved === 'trailing' ? 'trailing_stop' : p.stopBy;
       out.push(exit(reason, `price ${ltp} at or below the stop ${round2(stop)} (entry ${round2(avg)}, high ${round2(high)})`));
-    } else if (r.targetPct > 0 && ltp >= avg * (1 + r.targetPct / 100)) {
+    } else if (r.targetPct > 0 && ltp >= avg * (1 + r.targetPct / 100) - EPS) {
       out.push(exit('target', `price ${ltp} reached the target ${round2(avg * (1 + r.targetPct / 100))} (+${r.targetPct}% on ${round2(avg)})`));
     }
     return out;
   }
+
 
   /** An exit from outside the price rules (end of day, technical, risk, kill, shutdown) for every open position matching `which`. */
   trigger(which: (p: Position) => boolean, reason: ExitReason, detail: string, at: number): RustroEvent[] {
@@ -273,10 +288,13 @@ export class PositionBook {
     return {
       positionId: p.id, strategy: p.strategy, underlying: p.underlying, symbol: p.symbol, qty: p.boughtQty,
       entryAvg: round2(entryAvg(p)), exitAvg: round2(p.soldValue / p.soldQty), grossPnl: round2(gross), charges: round2(charges),
-      netPnl: round2(gross - charges), reason: p.exiting ?? 'unknown',
+      netPnl: round2(gross - charges), reason: p.exitReason ?? 'unknown',
     };
   }
 }
+
+/** Rupee comparisons tolerate float noise far below a paisa. */
+const EPS = 1e-6;
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;

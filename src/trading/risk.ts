@@ -63,6 +63,7 @@ export class RiskBook {
     this.halt = undefined;
     this.isKilled = false;
     this.vixFirst = undefined;
+    this.lastClose.clear();
   }
 
   // ── queries ──────────────────────────────────────────────────────────────
@@ -103,7 +104,7 @@ export class RiskBook {
     this.roll(now);
     if (this.halt?.scope === 'all') return undefined;
     const total = this.realised + unrealised;
-    if (total > -this.lossLimit) return undefined;
+    if (total > -this.lossLimit + EPS) return undefined;
     return { reason: 'daily_loss_limit', scope: 'all', detail: { realised: round2(this.realised), unrealised: round2(unrealised), total: round2(total), limit: -round2(this.lossLimit) } };
   }
 
@@ -121,10 +122,13 @@ export class RiskBook {
     if (this.halt?.scope === 'all') return undefined;
     const jump = ((vix - this.vixFirst) / this.vixFirst) * 100;
     if (vix >= this.s.vix_halt_level) return { reason: 'vix_level', scope: 'all', detail: { vix, limit: this.s.vix_halt_level } };
-    if (jump >= this.s.vix_jump_pct) return { reason: 'vix_jump', scope: 'all', detail: { vix, first: this.vixFirst, jumpPct: round2(jump), limit: this.s.vix_jump_pct } };
+    if (jump >= this.s.vix_jump_pct - EPS) return { reason: 'vix_jump', scope: 'all', detail: { vix, first: this.vixFirst, jumpPct: round2(jump), limit: this.s.vix_jump_pct } };
     return undefined;
   }
 }
+
+/** Sums of paise and percentages carry float noise (−9999.999999999998): compare with a tolerance far below a paisa. */
+const EPS = 1e-6;
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
