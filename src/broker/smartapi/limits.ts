@@ -1,17 +1,21 @@
 /**
  * Client-side rate limits per endpoint group (protocol notes §9).
  *
- * Each group has up to three windows (per second, per minute, per hour). Each
- * window is one Bottleneck limiter whose reservoir is the window's cap; the
- * limiters of a group are chained, so a request leaves only when every window
- * has room. A reservoir token is handed back one window (+ a small margin)
- * after the request's ANSWER (or failure) — a sliding window, not a fixed one,
- * counted from a moment the broker had certainly seen the request, so no
- * stretch of `window` ms at the broker ever sees more than the cap, whatever
- * the broker's own counting and the network latency. The cost is one round
- * trip per window. The hand-back timers run on the Clock.
+ * Each group has up to three windows (per second, per minute, per hour), each
+ * a count of tokens in use against its cap; a request leaves only when every
+ * window of its group has room, in FIFO order per group. A token is handed
+ * back one window (+ a small margin) after the request's ANSWER (or failure)
+ * — a sliding window, not a fixed one, counted from a moment the broker had
+ * certainly seen the request, so no stretch of `window` ms at the broker ever
+ * sees more than the cap, whatever the broker's own counting and the network
+ * latency. The hand-back timers run on the Clock.
+ *
+ * A request with room leaves synchronously, without a timer: an order must
+ * not wait for the limiter when there is nothing to wait for. (Bottleneck,
+ * used here before, yields through setTimeout on every step; three chained
+ * windows cost 9–12 ms per order — `trading.signal_to_wire` in
+ * test/bench/trading.bench.ts measured it against a 2 ms goal.)
  */
-import Bottleneck from 'bottleneck';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 
 export type LimitGroup =
@@ -92,12 +96,13 @@ export function resolveLimits(over?: {
   };
 }
 
-type Window = { limiter: Bottleneck; ms: number };
+type Window = { cap: number; ms: number; inUse: number };
+type Waiting = { start: () => void; drop: (err: Error) => void };
+type Group = { windows: Window[]; queue: Waiting[] };
 
 export class RateLimiter {
-  private readonly chains = new Map<LimitGroup, Window[]>();
+  private readonly groups = new Map<LimitGroup, Group>();
   private readonly timers = new Set<TimerHandle>();
-  private readonly waiting = new Map<LimitGroup, number>();
   private stopped = false;
 
   constructor(
@@ -106,50 +111,40 @@ export class RateLimiter {
   ) {
     for (const [group, caps] of Object.entries(limits.groups) as [LimitGroup, WindowCaps][]) {
       const windows: Window[] = [];
-      const add = (cap: number | undefined, ms: number, label: string): void => {
-        if (cap === undefined) return;
-        windows.push({ limiter: new Bottleneck({ reservoir: cap, id: `${group}-${label}` }), ms: ms + limits.marginMs });
+      const add = (cap: number | undefined, ms: number): void => {
+        if (cap !== undefined) windows.push({ cap, ms: ms + limits.marginMs, inUse: 0 });
       };
-      add(caps.perSecond, limits.windowMs.second, 's');
-      add(caps.perMinute, limits.windowMs.minute, 'min');
-      add(caps.perHour, limits.windowMs.hour, 'h');
-      for (let i = 0; i + 1 < windows.length; i++) windows[i]!.limiter.chain(windows[i + 1]!.limiter);
-      this.chains.set(group, windows);
+      add(caps.perSecond, limits.windowMs.second);
+      add(caps.perMinute, limits.windowMs.minute);
+      add(caps.perHour, limits.windowMs.hour);
+      this.groups.set(group, { windows, queue: [] });
     }
   }
 
   /** Runs `fn` (which sends one request) as soon as every window of `group` has room. FIFO per group. */
   schedule<T>(group: LimitGroup, fn: () => Promise<T>): Promise<T> {
     if (this.stopped) return Promise.reject(new Error(`rate limiter stopped; ${group} request not sent`));
-    const windows = this.chains.get(group);
-    if (windows === undefined || windows.length === 0) return fn();
-    this.waiting.set(group, (this.waiting.get(group) ?? 0) + 1);
-    const job = async (): Promise<T> => {
-      this.waiting.set(group, (this.waiting.get(group) ?? 1) - 1);
-      try {
-        return await fn();
-      } finally {
-        // Counted from the END of the request: the broker saw it somewhere between start and answer,
-        // so handing the token back one window after the answer holds the cap at the broker whatever
-        // the latency (a new TLS connection vs a reused one) was.
-        const at = this.clock.now();
-        if (!this.stopped) {
-          for (const w of windows) {
-            const h: TimerHandle = this.clock.setTimer(at + w.ms, () => {
-              this.timers.delete(h);
-              void w.limiter.incrementReservoir(1);
-            });
-            this.timers.add(h);
-          }
+    const g = this.groups.get(group);
+    if (g === undefined || g.windows.length === 0) return fn();
+    return new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        for (const w of g.windows) w.inUse++;
+        let run: Promise<T>;
+        try {
+          run = fn();
+        } catch (err) {
+          run = Promise.reject(err);
         }
-      }
-    };
-    return windows[0]!.limiter.schedule(job);
+        run.then(resolve, reject).finally(() => this.handBack(g));
+      };
+      if (g.queue.length === 0 && this.hasRoom(g)) start();
+      else g.queue.push({ start, drop: reject });
+    });
   }
 
   /** Requests waiting for room in `group`. */
   queued(group: LimitGroup): number {
-    return this.waiting.get(group) ?? 0;
+    return this.groups.get(group)?.queue.length ?? 0;
   }
 
   /** Drops waiting requests and cancels the hand-back timers. */
@@ -158,8 +153,30 @@ export class RateLimiter {
     this.stopped = true;
     for (const h of this.timers) this.clock.cancel(h);
     this.timers.clear();
-    await Promise.all(
-      [...this.chains.values()].flat().map((w) => w.limiter.stop({ dropWaitingJobs: true, dropErrorMessage: 'rate limiter stopped' }).catch(() => {})),
-    );
+    // What still waits was never sent: it fails loudly rather than hanging.
+    for (const [group, g] of this.groups) for (const w of g.queue.splice(0)) w.drop(new Error(`rate limiter stopped; ${group} request not sent`));
+  }
+
+  private hasRoom(g: Group): boolean {
+    for (const w of g.windows) if (w.inUse >= w.cap) return false;
+    return true;
+  }
+
+  /**
+   * Counted from the END of the request: the broker saw it somewhere between
+   * start and answer, so handing the token back one window after the answer
+   * holds the cap at the broker whatever the latency was.
+   */
+  private handBack(g: Group): void {
+    if (this.stopped) return;
+    const at = this.clock.now();
+    for (const w of g.windows) {
+      const h: TimerHandle = this.clock.setTimer(at + w.ms, () => {
+        this.timers.delete(h);
+        w.inUse--;
+        while (g.queue.length > 0 && this.hasRoom(g) && !this.stopped) g.queue.shift()!.start();
+      });
+      this.timers.add(h);
+    }
   }
 }

@@ -180,6 +180,9 @@ describe('orders: unknown placement outcomes (never re-sent)', () => {
   it('connection refused (provably never sent) → a definite network failure with sent "no", no lookup, nothing placed', async () => {
     await loggedIn();
     await h.fake.stopListening();
+    // Let the client see its idle keep-alive socket close: a request written onto a socket the
+    // server is closing is reset, which is (rightly) an unknown outcome, not a refusal.
+    await new Promise((r) => setTimeout(r, 50));
     try {
       const err = await h.broker.placeOrder(req('refused-1')).catch((e: unknown) => e);
       expect(err).toMatchObject({ kind: 'network', code: 'ECONNREFUSED', sent: 'no', endpoint: 'placeOrder' });
