@@ -149,7 +149,9 @@ export function acquireLock(dataDir: string, nowIso: string): LockResult {
 function takeMutex(mutex: string, info: LockInfo): boolean {
   if (createExclusive(mutex, info)) return true;
   const holder = readLock(mutex);
-  if (holder === undefined || !isAlive(holder)) {
+  // Gone already (its owner just finished): not stale, just busy a moment ago. Removing "it" now
+  // could remove a fresh mutex another starter has just created.
+  if (holder !== undefined && !isAlive(holder)) {
     try {
       unlinkSync(mutex);
     } catch {
