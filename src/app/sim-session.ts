@@ -56,8 +56,10 @@ export async function startSimSession(o: SimSessionOptions): Promise<SimSession>
       secrets: demoAccountSecrets(),
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
     });
-    // At full speed the replay waits for the daemon's work in flight (orders, fsyncs, picks), as a backtest would.
-    sim.holdWhile(() => daemon.busy);
+    // At full speed the replay waits for the daemon: for its work in flight (orders, fsyncs, picks)
+    // and for the frames it has not read yet, so its clock stays within a moment of the ticks it
+    // is acting on, as in a backtest (socket buffers alone would let it run minutes ahead).
+    sim.holdWhile(() => daemon.busy || sim.framesSent() - (daemon.broker?.feed.counters.frames ?? 0) > 64);
     return { sim, daemon };
   } catch (err) {
     await sim.close();

@@ -121,7 +121,9 @@ const demo: Command = {
     const wanted = daemon.broker?.watchlist().length ?? 0;
     for (let i = 0; i < 500 && sim.state().subscriptions < wanted; i++) await sleep(2);
     // History first (the simulator's clock is held at the open), so the strategy is warm when the session starts, as it would be live.
-    await Promise.race([daemon.marketReady, sleep(30_000)]);
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([daemon.marketReady, new Promise<void>((r) => (giveUp = setTimeout(r, 30_000)))]);
+    clearTimeout(giveUp); // a pending 30-s timer would keep the process alive after the demo ends
     say(`session open — streaming at ${speed === 'max' ? 'full speed' : `${speed}× real time`}`);
     sim.setSpeed(speed);
     while (!interrupted && !sim.state().sessionOver) await sleep(20);

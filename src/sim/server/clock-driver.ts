@@ -129,11 +129,15 @@ export class ClockDriver {
     this.timer = undefined;
     if (this.closed || this.ended || this.speedValue === 0) return;
     const wall = this.o.wallNow();
-    const busy = this.speedValue === 'max' && this.o.requestsInFlight?.() === true;
-    if (this.manual > 0 || this.o.stalled() || this.o.backlogged() || busy) {
+    if (this.manual > 0 || this.o.stalled() || this.o.backlogged()) {
       // Time lost to a stall or a slow reader is not made up afterwards.
       this.lastWall = wall;
       this.timer = setTimeout(() => this.loop(), 1);
+      return;
+    }
+    if (this.speedValue === 'max' && this.o.requestsInFlight?.() === true) {
+      // Waiting for a client's work: look again on the next turn of the event loop (after its I/O), not a timer's millisecond later.
+      this.timer = setImmediate(() => this.loop());
       return;
     }
     if (this.speedValue === 'max') {

@@ -102,6 +102,8 @@ export type SimServer = {
   holdWhile(busy: () => boolean): void;
   /** Every order the simulated exchange booked, in booking order. */
   orders(): readonly SimOrder[];
+  /** Market-data frames sent so far (cheap: for a hold condition checked every step). */
+  framesSent(): number;
   /** Advances sim time to `ms` (or by `advanceMs`), respecting backpressure. */
   advanceTo(ms: number): Promise<void>;
   advanceBy(ms: number): Promise<void>;
@@ -374,6 +376,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     setSpeed: (s) => driver.setSpeed(s),
     holdWhile: (busy) => void holds.push(busy),
     orders: () => orders.all(),
+    framesSent: () => stream.framesSent,
     advanceTo: (ms) => driver.advanceTo(ms),
     advanceBy: (ms) => driver.advanceTo(driver.now() + ms),
     setFaults: (spec) => faults.apply(spec, actions),
