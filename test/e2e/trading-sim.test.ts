@@ -189,7 +189,14 @@ describe('the money path against the simulator', () => {
     checkInvariants(run, '2024-02-21');
     const kill = run.of('KillSwitchActivated')[0]!;
     expect(kill.data.source).toBe('file');
-    expect(run.of('ExitTriggered').filter((x) => x.data.reason === 'kill_switch').length).toBeGreaterThanOrEqual(1);
+    // The position open when the kill came is flattened by it — unless a stop had already begun its exit
+    // in the second the file took to be seen.
+    const closedAfter = run.of('PositionClosed').filter((c) => c.ts >= kill.ts);
+    expect(closedAfter.length).toBeGreaterThanOrEqual(1);
+    for (const c of closedAfter) {
+      const exit = run.of('ExitTriggered').filter((x) => x.data.positionId === c.data.positionId).at(-1)!;
+      expect(exit.data.reason === 'kill_switch' || exit.ts <= kill.ts, `${c.data.positionId} exited by ${exit.data.reason}`).toBe(true);
+    }
     expect(run.of('OrderIntentRecorded').filter((i) => i.ts > kill.ts && i.data.purpose === 'entry')).toEqual([]);
   }, 120_000);
 });
