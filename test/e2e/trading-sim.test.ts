@@ -142,6 +142,20 @@ describe('the money path against the simulator', () => {
     expect(run.of('PositionClosed').length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
+  it('live mode: an order the exchange rejects is recorded as rejected, opens nothing and is never re-sent', async () => {
+    const run = await session('2024-02-21', live, { faults: { rejectNextOrders: { count: 1, code: 'AB2001', message: 'insufficient funds' } } });
+    checkInvariants(run, '2024-02-21');
+    const failed = run.of('OrderPlaceFailed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.data).toMatchObject({ outcome: 'rejected', code: 'AB2001' });
+    const intent = run.of('OrderIntentRecorded').find((i) => i.data.intentId === failed[0]!.data.intentId)!;
+    // Refused with an error envelope, so not booked; a re-send would have been (the fault refuses only one).
+    expect(run.orders.filter((o) => o.ordertag === intent.data.tag)).toHaveLength(0);
+    expect(run.of('OrderFilled').some((f) => f.data.intentId === intent.data.intentId)).toBe(false);
+    // The next signal trades normally.
+    expect(run.of('PositionClosed').length).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
   it('a crafted fall right after the entry: the daily loss limit flattens and halts, and no entry follows', async () => {
     // A smaller account (loss limit ₹2,000), no expiry-day scaling, and no trailing stop to take the trade off before the fall.
     const small = (c: Config): Config => ({
