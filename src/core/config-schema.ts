@@ -239,6 +239,24 @@ export const configSchema = z.strictObject(
       /** Strikes tried beyond the chosen one when it fails the liquidity checks. */
       fallback_strikes: intIn(0, 10, 'strikes').default(2),
     }),
+    health: table({
+      /** A loopback HTTP endpoint with /healthz and Prometheus /metrics; off by default. */
+      enabled: bool().default(false),
+      host: oneOf(['127.0.0.1', '::1'] as const).default('127.0.0.1'),
+      port: intIn(1, 65_535, 'TCP port').default(9464),
+    }),
+    retention: table({
+      /** Ledger day files and tick recordings older than this many days are gzip-compressed (0 = never). */
+      compress_after_days: intIn(0, 3650, 'days').default(7),
+      /** Compressed files older than this many days are deleted (0 = never: nothing is deleted unless configured). */
+      delete_after_days: intIn(0, 36_500, 'days').default(0),
+    }),
+    reconcile: table({
+      /** How often the broker's order book and positions are compared with the ledger during the session (within the broker's 1 request/s budget). */
+      interval_sec: intIn(10, 3600, 'seconds').default(60),
+      /** A broker position the ledger does not know: "leave" it alone (and halt entries), or "manage" it (adopt it with the default exit rules). */
+      unknown_position: oneOf(['leave', 'manage'] as const).default('leave'),
+    }),
     ledger: table({
       group_commit_ms: intIn(1, 1000, 'milliseconds').default(5),
       group_commit_events: intIn(1, 100_000, 'events').default(1000),

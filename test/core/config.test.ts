@@ -69,6 +69,9 @@ const MONEY_DEFAULTS = {
   risk: { daily_loss_limit_pct: 2, max_consecutive_losses: 3, max_concurrent_positions: 3, vix_halt_level: 30, vix_jump_pct: 15, cooldown_after_exit_sec: 300, end_of_day_exit: '15:20' },
   charges: { brokerage_per_order: 20, brokerage_pct: 0, stt_sell_pct: 0.15, exchange_txn_pct_nse: 0.03503, exchange_txn_pct_bse: 0.0325, ipft_pct_nse: 0.0005, sebi_per_crore: 10, stamp_buy_pct: 0.003, gst_pct: 18 },
   paper: { slippage_ticks: 1, latency_ms: 250, max_lots_per_fill: 0 },
+  health: { enabled: false, host: '127.0.0.1', port: 9464 },
+  retention: { compress_after_days: 7, delete_after_days: 0 },
+  reconcile: { interval_sec: 60, unknown_position: 'leave' },
 };
 const OPTIONS_DEFAULTS = {
   expiry_day_cutoff: '13:00',
@@ -188,7 +191,7 @@ describe('parseConfig', () => {
     expect(err.issues).toEqual([
       {
         path: 'lederr',
-        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [orders], [risk], [charges], [paper], [strategy], [options], [ledger], [broker], [rate_limits], [feed], [market], [watchlist])',
+        expected: 'a known table, did you mean [ledger]? (known: [app], [trading], [orders], [risk], [charges], [paper], [strategy], [options], [health], [retention], [reconcile], [ledger], [broker], [rate_limits], [feed], [market], [watchlist])',
         found: 'an unknown table with keys group_commit_ms',
       },
     ]);
