@@ -171,6 +171,8 @@ export class Daemon {
         throw new BrokerConnectError((err as Error).message, { cause: err });
       }
       // Backfill of a restart and history for declared needs run in the background; failures are events.
+      // Before trading: the broker's books against the ledger's (fills and cancels while down, intents never acknowledged, unknown positions).
+      await this.money?.desk.reconciler.start();
       this.online = this.pipeline.online(this.link.broker).then(
         () => undefined,
         (err: unknown) => log.error({ err }, 'the market pipeline could not go online'),

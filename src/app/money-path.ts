@@ -1,7 +1,9 @@
 /**
  * Builds the money path for a daemon: the broker orders go to (the paper
  * broker in paper mode, the SmartAPI adapter live), the trading desk, the
- * feed subscription for the options it trades, and the kill switch's file.
+ * feed subscription for the options it trades, and the operator's files in
+ * the data directory (KILL: the kill switch; RECONCILE: a decision about a
+ * reconciliation mismatch), looked at every second.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +60,7 @@ export function startMoneyPath(o: {
   const killFile = join(config.app.data_dir, KILL_FILE);
   const poll: TimerHandle = o.ioClock.setInterval(1000, () => {
     if (existsSync(killFile)) desk.kill('file', `${killFile} exists`);
+    desk.reconciler.checkDecision();
   });
   return {
     desk,

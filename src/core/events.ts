@@ -388,6 +388,58 @@ export const catalogue = {
     scope: z.enum(['entries', 'all']),
     detail: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
   })),
+  /**
+   * The broker's order book and positions compared with the ledger (at start,
+   * on a timer, or on request): what was found and what was done. Orders found
+   * by tag and fills or cancels that happened while the daemon was down are
+   * applied as their own events; a position the books cannot explain is a
+   * mismatch — never a fill invented to make the books agree.
+   */
+  ReconciliationCompleted: entry(1, false, z.object({
+    trigger: z.enum(['start', 'timer', 'request']),
+    mode: z.enum(['live', 'paper']),
+    action: z.enum(['none', 'applied', 'halted', 'skipped']),
+    ordersChecked: z.number().int().nonnegative(),
+    positionsChecked: z.number().int().nonnegative(),
+    foundByTag: z.array(z.string()),
+    notAtBroker: z.array(z.string()),
+    eventsApplied: z.number().int().nonnegative(),
+    mismatches: z.array(z.object({
+      kind: z.enum(['unknown_position', 'quantity_mismatch']),
+      exchange,
+      token: nonEmpty,
+      symbol: z.string(),
+      ledgerQty: z.number().int(),
+      brokerQty: z.number().int(),
+      brokerAvg: finite,
+    })),
+    detail: z.string(),
+  })),
+  /** The broker holds positions the ledger cannot explain: entries halt (reduce-only) until an operator decides. */
+  ReconciliationMismatch: entry(1, true, z.object({
+    mismatches: z.array(z.object({
+      kind: z.enum(['unknown_position', 'quantity_mismatch']),
+      exchange,
+      token: nonEmpty,
+      symbol: z.string(),
+      ledgerQty: z.number().int(),
+      brokerQty: z.number().int(),
+      brokerAvg: finite,
+    })),
+    handling: z.enum(['leave', 'manage']),
+  })),
+  /** An operator decided about a reconciliation mismatch (`rustro reconcile --adopt|--flatten`): entries may resume. */
+  ReconciliationResolved: entry(1, true, z.object({ decision: z.enum(['adopt', 'flatten']), detail: z.string() })),
+  /** A broker position the ledger did not know, taken into the books (`--adopt`, or `reconcile.unknown_position = "manage"`). */
+  PositionAdopted: entry(1, true, z.object({
+    positionId: nonEmpty,
+    exchange,
+    token: nonEmpty,
+    symbol: nonEmpty,
+    underlying: z.string(),
+    qty: z.number().int().positive(),
+    avgPrice: finite.positive(),
+  })),
   /** At start, today's ledger was read back through the books: what the daemon knows again. */
   StateRestored: entry(1, false, z.object({
     events: z.number().int().nonnegative(),

@@ -136,6 +136,23 @@ export class PositionBook {
         if (p !== undefined) p.exiting = p.exitReason = e.data.reason;
         return;
       }
+      case 'PositionAdopted': {
+        // A broker position taken into the books: managed with the default strategy's exit rules.
+        const d = e.data;
+        if (this.byId.has(d.positionId)) return;
+        const p: Position = {
+          id: d.positionId, strategy: 'adopted', underlying: d.underlying, exchange: d.exchange, token: d.token, symbol: d.symbol,
+          rules: this.rulesFor('adx-mtf'), boughtQty: d.qty, boughtValue: d.qty * d.avgPrice, soldQty: 0, soldValue: 0, orders: new Map(),
+          stop: NaN, high: d.avgPrice, trailing: false, locked: false, stopBy: 'stop_loss', ltp: NaN, exiting: undefined, exitReason: undefined,
+          entryWorking: false, closed: false, openedAt: e.ts,
+        };
+        if (p.rules.stopLossPct > 0) p.stop = d.avgPrice * (1 - p.rules.stopLossPct / 100);
+        this.byId.set(p.id, p);
+        let set = this.byToken.get(p.token);
+        if (set === undefined) this.byToken.set(p.token, (set = new Set()));
+        set.add(p);
+        return;
+      }
       case 'PositionClosed': {
         const p = this.byId.get(e.data.positionId);
         if (p !== undefined) {

@@ -31,6 +31,8 @@ export class RiskBook {
   private isKilled = false;
   private vixFirst: number | undefined;
   private readonly lastClose = new Map<string, number>();
+  /** A reconciliation mismatch not yet decided by an operator: reduce-only (no entries), whatever the day. */
+  private reconHold: string | undefined;
 
   constructor(private readonly s: RiskSettings, private readonly capital: number) {}
 
@@ -48,6 +50,12 @@ export class RiskBook {
         return;
       case 'KillSwitchActivated':
         this.isKilled = true;
+        return;
+      case 'ReconciliationMismatch':
+        this.reconHold = e.data.mismatches.map((m) => `${m.kind} ${m.symbol || m.token} (ledger ${m.ledgerQty}, broker ${m.brokerQty})`).join('; ');
+        return;
+      case 'ReconciliationResolved':
+        this.reconHold = undefined;
         return;
       default:
     }
@@ -80,6 +88,11 @@ export class RiskBook {
     return this.isKilled;
   }
 
+  /** An undecided reconciliation mismatch, if any. */
+  get reconciliationHold(): string | undefined {
+    return this.reconHold;
+  }
+
   halted(now: number): boolean {
     this.roll(now);
     return this.halt !== undefined || this.isKilled;
@@ -89,6 +102,7 @@ export class RiskBook {
   entryBlock(underlying: string, openPositions: number, now: number): { reason: string; detail: string } | undefined {
     this.roll(now);
     if (this.isKilled) return { reason: 'kill_switch', detail: 'the kill switch is on for today' };
+    if (this.reconHold !== undefined) return { reason: 'reconciliation', detail: `reduce-only until \`rustro reconcile --adopt|--flatten\`: ${this.reconHold}` };
     if (this.halt !== undefined) return { reason: 'halted', detail: `risk halted (${this.halt.scope}): ${this.halt.reason}` };
     if (openPositions >= this.s.max_concurrent_positions) return { reason: 'max_concurrent_positions', detail: `${openPositions} open, the limit is ${this.s.max_concurrent_positions}` };
     const last = this.lastClose.get(underlying);

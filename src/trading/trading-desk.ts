@@ -25,6 +25,7 @@ import { OrderBook } from './order-book.js';
 import { type Journal, OrderManager, ladderPrice, tagOf } from './order-manager.js';
 import { type ExitReason, type ExitRules, PositionBook, entryAvg, openQty } from './positions.js';
 import { checkOrder } from './pre-trade-checks.js';
+import { Reconciler } from './reconciler.js';
 import { RiskBook } from './risk.js';
 import { sizeEntry } from './sizing.js';
 
@@ -35,7 +36,7 @@ export type TradingDeskOptions = {
   config: Config;
   journal: Journal;
   /** Orders go here: the SmartAPI adapter (live) or the paper broker. */
-  broker: Pick<Broker, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'quotes'>;
+  broker: Pick<Broker, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'quotes' | 'orderBook' | 'positions'>;
   instruments: () => InstrumentIndex | undefined;
   /** Streams an option's ticks from now on (its positions are marked on them). */
   subscribe: (refs: InstrumentRef[]) => void;
@@ -60,6 +61,7 @@ export class TradingDesk implements TradingState {
   readonly book = new OrderBook();
   readonly positions: PositionBook;
   readonly risk: RiskBook;
+  readonly reconciler: Reconciler;
   private readonly orders: OrderManager;
   private readonly signals = new Map<string, Payload<'SignalRaised'>>();
   private readonly ticks = new Map<string, Tick>();
@@ -82,6 +84,13 @@ export class TradingDesk implements TradingState {
       onRequestError: (intentId, what, err) => this.o.bus.emit('BrokerRequestFailed', {
         endpoint: `${what} ${intentId}`, code: (err as { code?: string }).code ?? 'error', message: (err as Error).message ?? String(err), attempts: 1,
       }),
+    });
+    this.reconciler = new Reconciler({
+      bus: o.bus, clock: o.clock, calendar: o.calendar, config: c, journal: o.journal, broker: o.broker, book: this.book, positions: this.positions,
+      afterFill: (id) => this.afterFill(id),
+      exit: (which, detail) => {
+        for (const e of this.positions.trigger(which, 'risk', detail, this.o.clock.now())) this.o.bus.publish(e);
+      },
     });
   }
 
@@ -145,6 +154,7 @@ export class TradingDesk implements TradingState {
     }
     this.stopped = true;
     this.orders.stop();
+    await this.reconciler.stop();
     for (const u of this.subs.splice(0)) u();
     if (this.eodTimer !== undefined) this.o.clock.cancel(this.eodTimer);
     await Promise.allSettled([...this.work]);

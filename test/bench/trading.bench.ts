@@ -113,7 +113,7 @@ function startDesk(o: {
   desk.start();
   return desk;
 }
-type TradingDeskBroker = Pick<Broker, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'quotes'>;
+type TradingDeskBroker = Pick<Broker, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'quotes' | 'orderBook' | 'positions'>;
 
 /** One entry signal and its contract, as the strategy runner and the option picker publish them. */
 function entry(i: number, strategy: string, inst: Instrument, ltp: number, spot: number): { signal: Payload<'SignalRaised'>; pick: Payload<'OptionPicked'> } {
@@ -148,6 +148,8 @@ async function tickToStopCheck(report: Report): Promise<void> {
     modifyOrder: async (orderId) => ({ orderId }),
     cancelOrder: async () => {},
     quotes: async () => [],
+    orderBook: async () => [],
+    positions: async () => [],
   };
   const desk = startDesk({ bus, clock, calendar: TradingCalendar.load(DEFAULT_CALENDAR_DIR), config, journal: new BusJournal(bus), broker, instruments: () => index });
   let stopMoves = 0;
