@@ -24,7 +24,9 @@ import type { Secrets } from '../core/secrets.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { MarketPipeline } from '../market/market-pipeline.js';
 import { StrategyRunner } from '../strategy/strategy-runner.js';
+import { type HealthServer, readingsOf, startHealthServer } from './health-server.js';
 import { LedgerJournal } from './journal.js';
+import { applyRetention } from './retention.js';
 import { type MoneyPath, startMoneyPath } from './money-path.js';
 import { replayToday } from './restore.js';
 import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
@@ -66,6 +68,8 @@ export class Daemon {
   private pipeline: MarketPipeline | undefined;
   private runner: StrategyRunner | undefined;
   private money: MoneyPath | undefined;
+  private health: HealthServer | undefined;
+  private retentionTimer: TimerHandle | undefined;
   private journal!: LedgerJournal;
   /** The ledger's last seq before this start: today's records up to it are restored, not re-published. */
   private restoreUpTo = 0;
@@ -116,9 +120,24 @@ export class Daemon {
       if (text !== undefined) log[severity(event)]({ event: event.type, data: event.data }, text);
     }, 'log');
     if (deps.onEvent !== undefined) bus.onAny(deps.onEvent, 'narrative');
-    // Liveness today; the systemd watchdog heartbeat hangs off this later.
+    // A debug-level sign of life in the log (the systemd watchdog keeps its own timer: app/watchdog.ts).
     daemon.heartbeat = (deps.ioClock ?? clock).setInterval(HEARTBEAT_MS, () =>
       log.debug({ delivered: bus.deliveredCount, lastSeq: ledger.lastSeq }, 'alive'));
+
+    if (config.health.enabled) {
+      // Observability only: a port in use is logged, and the daemon trades on without the endpoint.
+      try {
+        daemon.health = await startHealthServer({
+          host: config.health.host,
+          port: config.health.port,
+          read: readingsOf(daemon, { clock, ioClock: deps.ioClock ?? clock }),
+          onError: (err) => log.warn({ err }, 'health endpoint: a request failed'),
+        });
+        log.info(`health endpoint on ${daemon.health.url} (/healthz, /metrics)`);
+      } catch (err) {
+        log.error({ err }, 'the health endpoint could not start; running without it');
+      }
+    }
 
     try {
       await daemon.announceAndConnect(lock);
@@ -137,6 +156,8 @@ export class Daemon {
       bus.emit('LockTakenOver', { lockFile: lock.file, stalePid: lock.tookOverFrom.pid });
     }
     for (const r of ledger.repairs) bus.emit('LedgerRepaired', r);
+    this.retain();
+    this.retentionTimer = (deps.ioClock ?? clock).setInterval(24 * 3_600_000, () => this.retain());
     bus.emit('DaemonStarted', {
       mode: config.trading.enable_paper_trading ? 'paper' : 'live',
       pid: process.pid,
@@ -246,6 +267,22 @@ export class Daemon {
     return this.deps.config.app.data_dir;
   }
 
+  /** Durable records published and not yet on disk (the health endpoint's ledger lag). */
+  get ledgerPending(): number {
+    return this.journal.pending;
+  }
+
+  /** Compresses old ledger days and recordings now and every 24 h (never deletes unless configured). */
+  private retain(): void {
+    const { config, clock, log } = this.deps;
+    try {
+      const r = applyRetention(config.app.data_dir, clock.now(), config.retention);
+      if (r.compressed.length + r.deleted.length > 0) this.bus.emit('RetentionApplied', r);
+    } catch (err) {
+      log.warn({ err }, 'retention: could not compress or delete old files');
+    }
+  }
+
   /** Work in flight: durable records not yet on disk, orders and option picks being made. */
   get busy(): boolean {
     return this.journal.pending > 0 || (this.money?.desk.busy ?? false) || (this.runner?.busy ?? false);
@@ -311,6 +348,12 @@ export class Daemon {
       await this.pipeline?.stop();
     } catch (err) {
       deps.log.warn({ err }, 'the market pipeline did not stop cleanly');
+    }
+    if (this.retentionTimer !== undefined) (deps.ioClock ?? deps.clock).cancel(this.retentionTimer);
+    try {
+      await this.health?.close();
+    } catch (err) {
+      deps.log.warn({ err }, 'the health endpoint did not close cleanly');
     }
     bus.emit('DaemonStopped', { reason, uptimeMs: Math.max(0, deps.clock.now() - this.startedAt) });
     try {

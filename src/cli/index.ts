@@ -11,6 +11,8 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./sim.js')).default,
   instruments: async () => (await import('./instruments.js')).default,
   data: async () => (await import('./data.js')).default,
+  status: async () => (await import('./status.js')).default,
+  reconcile: async () => (await import('./reconcile.js')).default,
 };
 
 export async function runCli(argv: string[], io: Io = stdio): Promise<number> {

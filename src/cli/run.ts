@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { BrokerConnectError, Daemon } from '../app/daemon.js';
 import { LockHeldError } from '../app/lock.js';
 import { stopOnSignals } from '../app/signals.js';
+import { daemonHealth, startWatchdog } from '../app/watchdog.js';
 import { RealClock } from '../core/clock.js';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
@@ -41,9 +42,10 @@ const run: Command = {
     const { config, secrets } = loaded;
     const log = createLogger({ level: config.app.log_level, format: config.app.log_format });
     const signals = stopOnSignals({ timeoutSec: config.app.shutdown_timeout_sec, say: (l) => log.info(l) });
+    const clock = new RealClock();
     let daemon: Daemon;
     try {
-      daemon = await Daemon.start({ config, clock: new RealClock(), log, ...(secrets === undefined ? {} : { secrets }) });
+      daemon = await Daemon.start({ config, clock, log, ...(secrets === undefined ? {} : { secrets }) });
     } catch (err) {
       signals.detach();
       if (err instanceof LockHeldError || err instanceof BrokerConnectError) {
@@ -52,8 +54,13 @@ const run: Command = {
       }
       throw err;
     }
+    // Under systemd (Type=notify): READY once up, a watchdog heartbeat only while healthy, STOPPING on the way out.
+    const watchdog = startWatchdog({ healthy: daemonHealth(daemon, { now: () => clock.now() }), clock, say: (level, line) => log[level](line) });
+    daemon.bus.on('DaemonStopping', (e) => watchdog.stopping(e.data.reason), 'systemd watchdog');
+    watchdog.ready(`running (${config.trading.enable_paper_trading ? 'paper' : 'live'})`);
     signals.attach(daemon);
     await daemon.stopped;
+    watchdog.stop();
     signals.detach();
     return daemon.fatalError === undefined ? EXIT_OK : EXIT_FAILED;
   },

@@ -440,6 +440,8 @@ export const catalogue = {
     qty: z.number().int().positive(),
     avgPrice: finite.positive(),
   })),
+  /** Old ledger days and tick recordings compressed (and, only if configured, old compressed ones deleted). */
+  RetentionApplied: entry(1, false, z.object({ compressed: z.array(z.string()), deleted: z.array(z.string()) })),
   /** At start, today's ledger was read back through the books: what the daemon knows again. */
   StateRestored: entry(1, false, z.object({
     events: z.number().int().nonnegative(),

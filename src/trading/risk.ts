@@ -64,7 +64,8 @@ export class RiskBook {
   /** A new IST day clears the day's counters and halts. */
   private roll(ts: number): void {
     const d = istDate(ts);
-    if (d === this.day) return;
+    // Only forward: a late event stamped before midnight (the ledger files it under today) must not reset today.
+    if (d <= this.day) return;
     this.day = d;
     this.realised = 0;
     this.streak = 0;
@@ -75,6 +76,11 @@ export class RiskBook {
   }
 
   // ── queries ──────────────────────────────────────────────────────────────
+  /** Losing trades in a row today. */
+  get losingStreak(): number {
+    return this.streak;
+  }
+
   get realisedToday(): number {
     return this.realised;
   }
