@@ -194,6 +194,7 @@ export class Daemon {
       // Backfill of a restart and history for declared needs run in the background; failures are events.
       // Before trading: the broker's books against the ledger's (fills and cancels while down, intents never acknowledged, unknown positions).
       await this.money?.desk.reconciler.start();
+      this.money?.desk.resumeLadders();
       this.online = this.pipeline.online(this.link.broker).then(
         () => undefined,
         (err: unknown) => log.error({ err }, 'the market pipeline could not go online'),

@@ -450,6 +450,8 @@ export const catalogue = {
     realisedToday: finite,
     halted: z.boolean(),
   })),
+  /** Today's first INDIA VIX print: the VIX breaker measures the day's jump from it (also after a restart). */
+  VixBaselineRecorded: entry(1, false, z.object({ level: finite.positive() })),
   /** The kill switch (SIGUSR1 or the KILL file): flatten everything, no more entries. */
   KillSwitchActivated: entry(1, true, z.object({ source: z.enum(['signal', 'file']), detail: z.string() })),
 } as const;

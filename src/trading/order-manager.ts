@@ -118,6 +118,11 @@ export class OrderManager {
     }
   }
 
+  /** After a restart: the ladder goes on for every order still working at the broker (each from its recorded step). */
+  resume(): void {
+    for (const o of this.o.book.working()) if (o.orderId !== undefined && o.cancelRequested === undefined) this.schedule(o.intent.intentId);
+  }
+
   /** Stops the ladder timers (working orders stay at the broker as they are). */
   stop(): void {
     this.stopped = true;

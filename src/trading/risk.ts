@@ -51,6 +51,9 @@ export class RiskBook {
       case 'KillSwitchActivated':
         this.isKilled = true;
         return;
+      case 'VixBaselineRecorded':
+        this.vixFirst ??= e.data.level;
+        return;
       case 'ReconciliationMismatch':
         this.reconHold = e.data.mismatches.map((m) => `${m.kind} ${m.symbol || m.token} (ledger ${m.ledgerQty}, broker ${m.brokerQty})`).join('; ');
         return;
@@ -76,6 +79,12 @@ export class RiskBook {
   }
 
   // ── queries ──────────────────────────────────────────────────────────────
+  /** Today's first INDIA VIX print (the jump's baseline), if seen. */
+  vixBaseline(now: number): number | undefined {
+    this.roll(now);
+    return this.vixFirst;
+  }
+
   /** Losing trades in a row today. */
   get losingStreak(): number {
     return this.streak;

@@ -133,6 +133,11 @@ export class TradingDesk implements TradingState {
     this.scheduleEndOfDay();
   }
 
+  /** After a restart's reconciliation: the ladders of orders still working go on. */
+  resumeLadders(): void {
+    this.orders.resume();
+  }
+
   /** Entries, exits or closes in flight. */
   get busy(): boolean {
     return this.work.size > 0 || this.closingNow.size > 0;
@@ -168,6 +173,8 @@ export class TradingDesk implements TradingState {
     if (t.lowerCircuit !== undefined) tick.lower = t.lowerCircuit;
     this.ticks.set(`${t.exchange}:${t.token}`, tick);
     if (t.token === this.o.vix.token && t.exchange === this.o.vix.exchange) {
+      // The day's first print is the breaker's baseline: recorded, so a restart measures the jump from it too.
+      if (this.risk.vixBaseline(now) === undefined) this.o.bus.emit('VixBaselineRecorded', { level: t.ltp });
       const halt = this.risk.checkVix(t.ltp, now);
       if (halt !== undefined) void this.o.journal.durable('RiskHalted', halt);
       return;

@@ -525,6 +525,25 @@ describe('cancel', () => {
   });
 });
 
+describe('resume after a restart', () => {
+  it('a manager rebuilt on the same books goes on with the ladder from the recorded step', async () => {
+    const h = setup();
+    await h.om.place(entry());
+    await h.advance(STEP); // step 1 sent
+    h.om.stop(); // the process dies; the book (the ledger) keeps attempt 1
+    const again = new OrderManager({
+      broker: h.broker, journal: h.journal, clock: h.clock, book: h.book, settings: ORDERS, product: CONFIG.trading.product,
+      priceOf: () => ({ ltp: 123.45, tickSize: 0.05 }), onRequestError: () => {},
+    });
+    again.resume();
+    await h.advance(STEP); // step 2, then 3, then the cancel
+    await h.advance(STEP);
+    await h.advance(STEP);
+    expect(h.seen().map((x) => x.slice(1, 2)[0])).toEqual(['place', 'modify', 'modify', 'modify', 'cancel']);
+    expect(h.journal.of('OrderRepriced').map((r) => r.attempt)).toEqual([1, 2, 3]);
+  });
+});
+
 describe('stop', () => {
   it('clears every ladder timer: nothing is sent afterwards', async () => {
     const h = setup();

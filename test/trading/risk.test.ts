@@ -329,3 +329,18 @@ describe('replay', () => {
     expect(noHalt.entryBlock('NIFTY', 0, now)).toBeUndefined();
   });
 });
+
+describe('the VIX baseline across a restart', () => {
+  it('a recorded first print is the jump baseline for a book rebuilt from the ledger', () => {
+    const before = book();
+    expect(before.checkVix(13, at('09:15'))).toBeUndefined();
+    // A restart at 11:00: the rebuilt book knows the 09:15 print, so 14.95 is +15 % from it.
+    const rebuilt = applyAll(book(), [{ type: 'VixBaselineRecorded', ts: at('09:15'), data: { level: 13 } }]);
+    expect(rebuilt.vixBaseline(at('11:00'))).toBe(13);
+    expect(rebuilt.checkVix(14.95, at('11:00'))).toMatchObject({ reason: 'vix_jump' });
+    // Without it the first print after the restart would have become the baseline.
+    expect(book().checkVix(14.95, at('11:00'))).toBeUndefined();
+    // The next day starts without one.
+    expect(rebuilt.vixBaseline(at('09:00', '2026-01-06'))).toBeUndefined();
+  });
+});
