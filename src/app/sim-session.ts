@@ -56,10 +56,11 @@ export async function startSimSession(o: SimSessionOptions): Promise<SimSession>
       secrets: demoAccountSecrets(),
       ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
     });
-    // At full speed the replay waits for the daemon: for its work in flight (orders, fsyncs, picks)
-    // and for the frames it has not read yet, so its clock stays within a moment of the ticks it
-    // is acting on, as in a backtest (socket buffers alone would let it run minutes ahead).
-    sim.holdWhile(() => daemon.busy || sim.framesSent() - (daemon.broker?.feed.counters.frames ?? 0) > 64);
+    // At full speed the replay moves in lock-step with the daemon: the next market step waits until
+    // the daemon has read every frame sent and finished its work in flight (orders, fsyncs, picks).
+    // So its clock is never ahead of the ticks it acts on, and a session replays the same way every
+    // time: the same seed gives the same ledger (as a backtest would).
+    sim.holdWhile(() => daemon.busy || sim.framesSent() - (daemon.broker?.feed.counters.frames ?? 0) > 0);
     return { sim, daemon };
   } catch (err) {
     await sim.close();
