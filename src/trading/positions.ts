@@ -226,6 +226,27 @@ export class PositionBook {
     return sum;
   }
 
+  /**
+   * Unrealised P&L net of charges: for each open position, the mark-to-market
+   * gain of the units held and the gain of units already sold from it, less
+   * the charges of the orders it has executed and of the exit it would still
+   * need at the last price (SPEC §4: P&L net of charges) — what the daily
+   * loss limit measures.
+   */
+  unrealisedNet(chargesOf: (o: { side: 'BUY' | 'SELL'; qty: number; price: number; exchange: Exchange }) => number): number {
+    let sum = 0;
+    for (const p of this.byId.values()) {
+      if (p.closed || openQty(p) <= 0) continue;
+      let charges = 0;
+      for (const o of p.orders.values()) if (o.qty > 0) charges += chargesOf({ side: o.side, qty: o.qty, price: o.value / o.qty, exchange: p.exchange });
+      if (Number.isFinite(p.ltp) && p.ltp > 0) charges += chargesOf({ side: 'SELL', qty: openQty(p), price: p.ltp, exchange: p.exchange });
+      // Units already sold from a position still open are not in any PositionClosed yet: their gain counts here.
+      const soldGain = p.soldQty > 0 ? p.soldValue - entryAvg(p) * p.soldQty : 0;
+      sum += unrealised(p) + soldGain - charges;
+    }
+    return sum;
+  }
+
   unrealisedTotal(): number {
     let sum = 0;
     for (const p of this.byId.values()) if (!p.closed) sum += unrealised(p);

@@ -182,7 +182,7 @@ export class TradingDesk implements TradingState {
     const decided = this.positions.mark(t.token, t.ltp, now);
     for (const e of decided) this.o.bus.publish(e);
     if (this.positions.open().length > 0) {
-      const halt = this.risk.checkLoss(this.positions.unrealisedTotal(), now);
+      const halt = this.risk.checkLoss(this.positions.unrealisedNet((o) => orderCharges(o, this.o.config.charges).total), now);
       if (halt !== undefined) void this.o.journal.durable('RiskHalted', halt);
     }
   }

@@ -521,6 +521,21 @@ describe('closing', () => {
   });
 });
 
+describe('unrealised P&L net of charges (what the daily loss limit measures)', () => {
+  it('counts the held units at the last price, the gain of units already sold, and the charges of executed orders plus the exit still needed', () => {
+    const h = new Harness({ stopLossPct: 20 });
+    const chargesOf = (o: { side: 'BUY' | 'SELL'; qty: number; price: number }) => (o.side === 'BUY' ? 40 : o.qty * 0.1);
+    h.apply(intent({ qty: 150 }), fill('E1', 150, 100), stateChanged('E1', 'filled', 150));
+    h.tick(96); // 150 held at −4: −600 gross; charges: entry 40 + an exit of 150 units 15
+    expect(h.book.unrealisedNet(chargesOf)).toBeCloseTo(-600 - 40 - 15, 9);
+    expect(h.book.unrealisedTotal()).toBeCloseTo(-600, 9);
+    // 100 sold at 110 (+1,000, not in any PositionClosed yet); 50 held at 96 (−200).
+    h.apply(exitIntent('X1', 100), fill('X1', 100, 110), stateChanged('X1', 'cancelled', 100));
+    h.tick(96);
+    expect(h.book.unrealisedNet(chargesOf)).toBeCloseTo(1000 - 200 - 40 - 10 - 5, 9);
+  });
+});
+
 describe('replay', () => {
   /** What the events decide (ltp and a high that moved nothing are marks, not events). */
   const state = (p: Position) => {
