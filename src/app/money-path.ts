@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Broker, InstrumentRef } from '../broker/broker.js';
+import { type Broker, type InstrumentRef, orderUpdatedOf } from '../broker/broker.js';
 import { PaperBroker } from '../broker/paper/paper-broker.js';
 import type { EventBus } from '../core/bus.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
@@ -42,10 +42,7 @@ export function startMoneyPath(o: {
       data: link.broker, clock, settings: config.paper, capital: config.trading.capital, idPrefix: `PAPER${o.runId}`,
       instrumentOf: (exchange, token) => index()?.get({ exchange: exchange as InstrumentRef['exchange'], token }),
       // The paper exchange reports like the live order-status stream, so the ledger looks the same.
-      onOrderUpdate: (u) => bus.emit('OrderUpdated', {
-        orderId: u.orderId, ...(u.tag === undefined ? {} : { tag: u.tag }), state: u.state, rawStatus: u.rawStatus,
-        filledQty: u.filledQty, avgFillPrice: u.avgFillPrice, ...(u.reason === undefined ? {} : { reason: u.reason }), source: 'stream',
-      }),
+      onOrderUpdate: (u) => bus.emit('OrderUpdated', orderUpdatedOf(u, 'stream')),
     });
     const p = paper;
     bus.on('Tick', (e) => p.onTick(e.data), 'paper fills');

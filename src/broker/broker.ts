@@ -6,7 +6,7 @@
  * nothing outside `broker/smartapi/` knows a SmartAPI field name.
  */
 
-import type { EXCHANGES } from '../core/events.js';
+import type { EXCHANGES, Payload } from '../core/events.js';
 
 export type Exchange = (typeof EXCHANGES)[number];
 export type InstrumentKind = 'index' | 'option' | 'future' | 'equity';
@@ -188,4 +188,22 @@ export interface Broker {
   candles(req: CandleRequest): Promise<Candle[]>;
   instruments(): Promise<Instrument[]>;
   readonly ticks: TickStream;
+}
+
+/**
+ * A broker's report of an order as the `OrderUpdated` event carries it: the
+ * one mapping every source uses (the SmartAPI order-status stream and its
+ * polling, the paper broker, reconciliation).
+ */
+export function orderUpdatedOf(o: Order, source: Payload<'OrderUpdated'>['source']): Payload<'OrderUpdated'> {
+  return {
+    orderId: o.orderId,
+    ...(o.tag === undefined ? {} : { tag: o.tag }),
+    state: o.state,
+    rawStatus: o.rawStatus,
+    filledQty: o.filledQty,
+    avgFillPrice: o.avgFillPrice,
+    ...(o.reason === undefined ? {} : { reason: o.reason }),
+    source,
+  };
 }

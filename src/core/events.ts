@@ -40,6 +40,16 @@ const check = z.object({
   passed: z.boolean(),
 });
 export type Check = z.infer<typeof check>;
+/** A contract whose quantity the broker's and the ledger's books disagree on. */
+const mismatch = z.object({
+  kind: z.enum(['unknown_position', 'quantity_mismatch']),
+  exchange,
+  token: nonEmpty,
+  symbol: z.string(),
+  ledgerQty: z.number().int(),
+  brokerQty: z.number().int(),
+  brokerAvg: finite,
+});
 
 export const catalogue = {
   // ── daemon lifecycle ─────────────────────────────────────────────────────
@@ -404,28 +414,12 @@ export const catalogue = {
     foundByTag: z.array(z.string()),
     notAtBroker: z.array(z.string()),
     eventsApplied: z.number().int().nonnegative(),
-    mismatches: z.array(z.object({
-      kind: z.enum(['unknown_position', 'quantity_mismatch']),
-      exchange,
-      token: nonEmpty,
-      symbol: z.string(),
-      ledgerQty: z.number().int(),
-      brokerQty: z.number().int(),
-      brokerAvg: finite,
-    })),
+    mismatches: z.array(mismatch),
     detail: z.string(),
   })),
   /** The broker holds positions the ledger cannot explain: entries halt (reduce-only) until an operator decides. */
   ReconciliationMismatch: entry(1, true, z.object({
-    mismatches: z.array(z.object({
-      kind: z.enum(['unknown_position', 'quantity_mismatch']),
-      exchange,
-      token: nonEmpty,
-      symbol: z.string(),
-      ledgerQty: z.number().int(),
-      brokerQty: z.number().int(),
-      brokerAvg: finite,
-    })),
+    mismatches: z.array(mismatch),
     handling: z.enum(['leave', 'manage']),
   })),
   /** An operator decided about a reconciliation mismatch (`rustro reconcile --adopt|--flatten`): entries may resume. */

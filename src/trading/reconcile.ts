@@ -16,30 +16,21 @@
  *   is ever "fixed" by inventing a fill: they are reported, and entries halt
  *   until an operator decides (`rustro reconcile --adopt|--flatten`).
  */
-import type { Order, Position as BrokerPosition } from '../broker/broker.js';
+import { type Order, type Position as BrokerPosition, orderUpdatedOf } from '../broker/broker.js';
 import type { Payload, RustroEvent } from '../core/events.js';
 import type { OrderBook } from './order-book.js';
 import { type PositionBook, openQty } from './positions.js';
 
 export type Mismatch = Payload<'ReconciliationCompleted'>['mismatches'][number];
 
-export type Reconciliation = {
+export type OrdersReconciled = {
   /** Events for the order book (placements found, fills and cancels while down), in order. */
   events: RustroEvent[];
   foundByTag: string[];
   notAtBroker: string[];
-  mismatches: Mismatch[];
   ordersChecked: number;
-  positionsChecked: number;
 };
 
-/** The broker's order as the order-status stream would have reported it. */
-export function asUpdate(o: Order): Payload<'OrderUpdated'> {
-  return {
-    orderId: o.orderId, ...(o.tag === undefined ? {} : { tag: o.tag }), state: o.state, rawStatus: o.rawStatus,
-    filledQty: o.filledQty, avgFillPrice: o.avgFillPrice, ...(o.reason === undefined ? {} : { reason: o.reason }), source: 'poll',
-  };
-}
 
 /**
  * Working orders against the broker's book. The decided events are applied to
@@ -47,7 +38,7 @@ export function asUpdate(o: Order): Payload<'OrderUpdated'> {
  * state; applying again on delivery is harmless), not to the position book:
  * publish them, then compare positions.
  */
-export function reconcileOrders(book: OrderBook, brokerOrders: readonly Order[], now: number): Pick<Reconciliation, 'events' | 'foundByTag' | 'notAtBroker' | 'ordersChecked'> {
+export function reconcileOrders(book: OrderBook, brokerOrders: readonly Order[], now: number): OrdersReconciled {
   const events: RustroEvent[] = [];
   const foundByTag: string[] = [];
   const notAtBroker: string[] = [];
@@ -77,7 +68,7 @@ export function reconcileOrders(book: OrderBook, brokerOrders: readonly Order[],
       push({ type: 'OrderPlaced', ts: now, data: { intentId: id, orderId: at.orderId, foundByTag: true } });
     }
     if (at === undefined) continue; // placed, but not in the broker's book (yet): the next round looks again
-    for (const e of book.decide(asUpdate(at), now)) push(e);
+    for (const e of book.decide(orderUpdatedOf(at, 'poll'), now)) push(e);
   }
   return { events, foundByTag, notAtBroker, ordersChecked };
 }

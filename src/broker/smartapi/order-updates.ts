@@ -18,7 +18,7 @@
  * `order-status` code (§15).
  */
 import WebSocket from 'ws';
-import type { Order } from '../broker.js';
+import { type Order, orderUpdatedOf } from '../broker.js';
 import type { EventBus } from '../../core/bus.js';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
@@ -278,16 +278,7 @@ export class OrderUpdates {
     }
     this.last.set(o.orderId, { key, state: o.state, filledQty: o.filledQty, updatedAt: Math.max(o.updatedAt, prev?.updatedAt ?? -Infinity) });
     this.stats.published++;
-    this.bus.emit('OrderUpdated', {
-      orderId: o.orderId,
-      ...(o.tag !== undefined ? { tag: o.tag } : {}),
-      state: o.state,
-      rawStatus: o.rawStatus,
-      filledQty: o.filledQty,
-      avgFillPrice: o.avgFillPrice,
-      ...(o.reason !== undefined ? { reason: o.reason } : {}),
-      source,
-    });
+    this.bus.emit('OrderUpdated', orderUpdatedOf(o, source));
   }
 
   private scheduleReconnect(reason: string): void {
