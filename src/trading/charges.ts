@@ -67,6 +67,7 @@
 
 import type { Exchange, Side } from '../broker/broker.js';
 import type { Config } from '../core/config.js';
+import { toPaisa } from './money.js';
 
 /**
  * The `[charges]` table, plus NSE's IPFT levy which the table lacks (% of
@@ -196,15 +197,10 @@ export function roundTripCharges(trip: RoundTrip, rates: ChargeRates): { buy: Ch
   return { buy, sell, total: sumCharges([buy, sell]) };
 }
 
-/** Half-up to the paisa, robust to binary representation (0.485 → 0.49, not 0.48). */
-export function roundToPaisa(x: number): number {
-  const cents = Number((x * 100).toPrecision(12));
-  return (Math.sign(cents) * Math.round(Math.abs(cents))) / 100 + 0; // + 0 turns -0 into 0
-}
 
 /** Every component rounded to the paisa, the total being the sum of the rounded components (a note that adds up). For display. */
 export function roundCharges(c: Charges): Charges {
-  const r = fields((k) => (k === 'total' ? 0 : roundToPaisa(c[k])));
-  r.total = roundToPaisa(COMPONENTS.reduce((acc, k) => acc + r[k], 0));
+  const r = fields((k) => (k === 'total' ? 0 : toPaisa(c[k])));
+  r.total = toPaisa(COMPONENTS.reduce((acc, k) => acc + r[k], 0));
   return r;
 }

@@ -66,6 +66,7 @@
  * Nothing here throws on a bad transition: it is recorded.
  */
 import type { EventOf, Payload, RustroEvent } from '../core/events.js';
+import { toPaisa } from './money.js';
 
 export type BookState = 'new' | 'open' | 'partially_filled' | 'filled' | 'cancelled' | 'rejected';
 export type OrderUpdate = Payload<'OrderUpdated'>;
@@ -111,10 +112,6 @@ export function bookStateOf(s: OrderUpdate['state']): Exclude<BookState, 'new'> 
   return s === 'pending' ? 'open' : s;
 }
 
-/** Rupees to the paisa (half away from zero, robust to binary representation: 1.005 → 1.01). */
-export function toPaisa(x: number): number {
-  return Math.round(x * 100 * (1 + Number.EPSILON)) / 100;
-}
 
 /** Event types the book folds; everything else passes through `apply` untouched. */
 export const ORDER_BOOK_EVENTS = [

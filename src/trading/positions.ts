@@ -23,6 +23,7 @@
  */
 import type { Exchange } from '../broker/broker.js';
 import type { EventOf, Payload, RustroEvent } from '../core/events.js';
+import { toPaisa } from './money.js';
 
 export type ExitRules = {
   /** Percent below the entry average (0 = no fixed stop). */
@@ -280,7 +281,7 @@ export class PositionBook {
     // Prices are in paise and percentages make float noise (110.00000000000001): compare with EPS.
     if (r.trailPct > 0 && (p.trailing || high >= avg * (1 + r.trailActivatePct / 100) - EPS)) {
       const tick = this.tickOf(p.token);
-      const trail = round2(tick > 0 ? Math.floor((high * (1 - r.trailPct / 100)) / tick + 1e-9) * tick : high * (1 - r.trailPct / 100));
+      const trail = toPaisa(tick > 0 ? Math.floor((high * (1 - r.trailPct / 100)) / tick + 1e-9) * tick : high * (1 - r.trailPct / 100));
       if (!(trail <= stop + EPS)) {
         stop = trail;
         moved = 'trailing';
@@ -298,9 +299,9 @@ export class PositionBook {
     const exit = (reason: ExitReason, detail: string): RustroEvent => ({ type: 'ExitTriggered', ts: at, data: { positionId: p.id, reason, ltp, detail } });
     if (ltp <= stop + EPS) {
       const reason: ExitReason = moved === 'profit_lock' ? 'profit_lock' : moved === 'trailing' ? 'trailing_stop' : p.stopBy;
-      out.push(exit(reason, `price ${ltp} at or below the stop ${round2(stop)} (entry ${round2(avg)}, high ${round2(high)})`));
+      out.push(exit(reason, `price ${ltp} at or below the stop ${toPaisa(stop)} (entry ${toPaisa(avg)}, high ${toPaisa(high)})`));
     } else if (r.targetPct > 0 && ltp >= avg * (1 + r.targetPct / 100) - EPS) {
-      out.push(exit('target', `price ${ltp} reached the target ${round2(avg * (1 + r.targetPct / 100))} (+${r.targetPct}% on ${round2(avg)})`));
+      out.push(exit('target', `price ${ltp} reached the target ${toPaisa(avg * (1 + r.targetPct / 100))} (+${r.targetPct}% on ${toPaisa(avg)})`));
     }
     return out;
   }
@@ -325,8 +326,8 @@ export class PositionBook {
     const gross = p.soldValue - p.boughtValue;
     return {
       positionId: p.id, strategy: p.strategy, underlying: p.underlying, symbol: p.symbol, qty: p.boughtQty,
-      entryAvg: round2(entryAvg(p)), exitAvg: round2(p.soldValue / p.soldQty), grossPnl: round2(gross), charges: round2(charges),
-      netPnl: round2(gross - charges), reason: p.exitReason ?? 'unknown',
+      entryAvg: toPaisa(entryAvg(p)), exitAvg: toPaisa(p.soldValue / p.soldQty), grossPnl: toPaisa(gross), charges: toPaisa(charges),
+      netPnl: toPaisa(gross - charges), reason: p.exitReason ?? 'unknown',
     };
   }
 }
@@ -334,6 +335,3 @@ export class PositionBook {
 /** Rupee comparisons tolerate float noise far below a paisa. */
 const EPS = 1e-6;
 
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}

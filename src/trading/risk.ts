@@ -19,6 +19,7 @@
 import { istDate } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Payload, RustroEvent } from '../core/events.js';
+import { toPaisa } from './money.js';
 
 export type RiskSettings = Config['risk'];
 type Halt = Payload<'RiskHalted'>;
@@ -134,14 +135,14 @@ export class RiskBook {
     if (this.halt?.scope === 'all') return undefined;
     const total = this.realised + unrealised;
     if (total > -this.lossLimit + EPS) return undefined;
-    return { reason: 'daily_loss_limit', scope: 'all', detail: { realised: round2(this.realised), unrealised: round2(unrealised), total: round2(total), limit: -round2(this.lossLimit) } };
+    return { reason: 'daily_loss_limit', scope: 'all', detail: { realised: toPaisa(this.realised), unrealised: toPaisa(unrealised), total: toPaisa(total), limit: -toPaisa(this.lossLimit) } };
   }
 
   /** After a PositionClosed was applied: the losing streak at its limit halts entries. */
   checkStreak(now: number): Halt | undefined {
     this.roll(now);
     if (this.halt !== undefined || this.streak < this.s.max_consecutive_losses) return undefined;
-    return { reason: 'consecutive_losses', scope: 'entries', detail: { losses: this.streak, limit: this.s.max_consecutive_losses, realised: round2(this.realised) } };
+    return { reason: 'consecutive_losses', scope: 'entries', detail: { losses: this.streak, limit: this.s.max_consecutive_losses, realised: toPaisa(this.realised) } };
   }
 
   /** An INDIA VIX print: the level or the jump from the day's first print beyond its limit halts everything. */
@@ -151,7 +152,7 @@ export class RiskBook {
     if (this.halt?.scope === 'all') return undefined;
     const jump = ((vix - this.vixFirst) / this.vixFirst) * 100;
     if (vix >= this.s.vix_halt_level) return { reason: 'vix_level', scope: 'all', detail: { vix, limit: this.s.vix_halt_level } };
-    if (jump >= this.s.vix_jump_pct - EPS) return { reason: 'vix_jump', scope: 'all', detail: { vix, first: this.vixFirst, jumpPct: round2(jump), limit: this.s.vix_jump_pct } };
+    if (jump >= this.s.vix_jump_pct - EPS) return { reason: 'vix_jump', scope: 'all', detail: { vix, first: this.vixFirst, jumpPct: toPaisa(jump), limit: this.s.vix_jump_pct } };
     return undefined;
   }
 }
@@ -159,6 +160,3 @@ export class RiskBook {
 /** Sums of paise and percentages carry float noise (−9999.999999999998): compare with a tolerance far below a paisa. */
 const EPS = 1e-6;
 
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}

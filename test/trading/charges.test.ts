@@ -10,10 +10,10 @@ import {
   orderCharges,
   prorateCharges,
   roundCharges,
-  roundToPaisa,
   roundTripCharges,
   sumCharges,
 } from '../../src/trading/charges.js';
+import { toPaisa } from '../../src/trading/money.js';
 
 /** Rates in force for index options from 2024-10-01 to 2026-03-31 (Angel One, NSE/BSE circulars, Finance (No. 2) Act 2024). */
 const RATES_2024: ChargeRates = {
@@ -198,12 +198,12 @@ describe('charges: rules', () => {
 
 describe('charges: rounding for display', () => {
   it('rounds half-up to the paisa despite binary fractions', () => {
-    expect(roundToPaisa(0.485)).toBe(0.49);
-    expect(roundToPaisa(1.005)).toBe(1.01);
-    expect(roundToPaisa(0.0045)).toBe(0);
-    expect(roundToPaisa(3.16583625)).toBe(3.17);
-    expect(roundToPaisa(-0.005)).toBe(-0.01);
-    expect(Object.is(roundToPaisa(-0.001), 0)).toBe(true);
+    expect(toPaisa(0.485)).toBe(0.49);
+    expect(toPaisa(1.005)).toBe(1.01);
+    expect(toPaisa(0.0045)).toBe(0);
+    expect(toPaisa(3.16583625)).toBe(3.17);
+    expect(toPaisa(-0.005)).toBe(-0.01);
+    expect(Object.is(toPaisa(-0.001), 0)).toBe(true);
   });
 
   it('a rounded note adds up: total = sum of the rounded components', () => {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventOf, Payload, RustroEvent } from '../../src/core/events.js';
 import { parsePayload } from '../../src/core/events.js';
-import { OrderBook, toPaisa, type OrderUpdate } from '../../src/trading/order-book.js';
+import { OrderBook, type OrderUpdate } from '../../src/trading/order-book.js';
+import { toPaisa } from '../../src/trading/money.js';
 
 const T0 = 1_767_000_000_000;
 
