@@ -1,26 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NoDataDirError, NoLedgerForDateError, buildStatus, type StatusOptions } from '../../src/app/status.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { Payload } from '../../src/core/events.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../../src/market/calendar.js';
 import {
-  DAY, NOW, PID, at, bar, halted, killed, lockAsUs, midSession, staleLock, started, stoppedCleanly, tearTail, tempDataDir, writeLedger,
+  DAY, NOW, PID, at, bar, halted, killed, lockAsUs, midSession, staleLock, started, stoppedCleanly, tearTail, tempDataDirs, writeLedger,
 } from '../fixtures/status/ledgers.js';
 
 type BarData = Payload<'BarClosed'>;
 
 const calendar = TradingCalendar.load(DEFAULT_CALENDAR_DIR);
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dataDir(): string {
-  const t = tempDataDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dataDir = tempDataDirs();
 const status = (dir: string, o: Partial<StatusOptions> = {}) => buildStatus({ dataDir: dir, config: defaultConfig(), calendar, now: NOW, ...o });
 
 describe('status report', () => {

@@ -1,21 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import command from '../../src/cli/status.js';
 import { runCli } from '../../src/cli/index.js';
-import { DAY, halted, killed, lockAsUs, midSession, stoppedCleanly, tearTail, tempDataDir, writeLedger } from '../fixtures/status/ledgers.js';
+import { DAY, halted, killed, lockAsUs, midSession, stoppedCleanly, tearTail, tempDataDirs, writeLedger } from '../fixtures/status/ledgers.js';
 import { runCommand } from '../support/cli.js';
 
 const AT = `${DAY}T10:30:00+05:30`;
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dataDir(): string {
-  const t = tempDataDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dataDir = tempDataDirs();
 const run = (...args: string[]) => runCommand(command, ...args);
 
 describe('rustro status', () => {
