@@ -64,7 +64,13 @@ export function startMoneyPath(o: {
     paper,
     async stop(flatten, timeoutMs) {
       o.ioClock.cancel(poll);
-      await desk.stop(flatten, timeoutMs);
+      desk.beginStop(flatten);
+      // Waits on the I/O clock: the broker's answers to the exits come in real time, whatever the market clock does.
+      const deadline = o.ioClock.now() + timeoutMs;
+      while (flatten && !desk.flat && o.ioClock.now() < deadline) {
+        await new Promise<void>((r) => o.ioClock.setTimer(o.ioClock.now() + 50, r));
+      }
+      await desk.stop();
     },
   };
 }

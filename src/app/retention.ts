@@ -11,17 +11,12 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { istDate } from '../core/clock.js';
+import { daysBetween, istDate } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 
 const DAY = /^(\d{4}-\d{2}-\d{2})\.(jsonl|frames)(\.gz)?$/;
 
 export type RetentionResult = { compressed: string[]; deleted: string[] };
-
-/** Days between two YYYY-MM-DD dates. */
-function ageDays(date: string, today: string): number {
-  return Math.round((Date.parse(today) - Date.parse(date)) / 86_400_000);
-}
 
 export function applyRetention(dataDir: string, now: number, r: Config['retention']): RetentionResult {
   const out: RetentionResult = { compressed: [], deleted: [] };
@@ -32,7 +27,7 @@ export function applyRetention(dataDir: string, now: number, r: Config['retentio
     for (const name of readdirSync(dir).sort()) {
       const m = DAY.exec(name);
       if (m === null) continue;
-      const age = ageDays(m[1]!, today);
+      const age = daysBetween(m[1]!, today);
       const file = join(dir, name);
       if (m[3] === undefined) {
         if (r.compress_after_days > 0 && age > r.compress_after_days) {

@@ -143,6 +143,16 @@ export function istDate(ms: number): string {
   return new Date(ms + IST_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** Epoch ms of the IST midnight that ends the day `ms` falls on (fixed offset: cheap enough for every event). */
+export function istDayEnd(ms: number): number {
+  return Math.floor((ms + IST_OFFSET_MS) / 86_400_000) * 86_400_000 - IST_OFFSET_MS + 86_400_000;
+}
+
+/** Whole calendar days from date `from` to date `to` (YYYY-MM-DD; negative when `to` is earlier). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000);
+}
+
 /** Minutes since IST midnight of an epoch ms (09:15 → 555). */
 export function istMinuteOfDay(ms: number): number {
   return Math.floor((((ms + IST_OFFSET_MS) % 86_400_000) + 86_400_000) % 86_400_000 / 60_000);

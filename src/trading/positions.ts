@@ -103,7 +103,7 @@ export class PositionBook {
         const i = this.intents.get(e.data.intentId);
         const p = i === undefined ? undefined : this.byId.get(i.positionId);
         if (p === undefined) return;
-        if (i!.purpose === 'entry' && (e.data.to === 'filled' || e.data.to === 'cancelled' || e.data.to === 'rejected')) p.entryWorking = false;
+        if (i!.purpose === 'entry' && (e.data.to === 'filled' || e.data.to === 'cancelled' || e.data.to === 'rejected')) this.entryDone(p);
         // An exit that ended without selling everything leaves the position exitable again (stops, end of day, kill).
         if (i!.purpose === 'exit' && (e.data.to === 'cancelled' || e.data.to === 'rejected')) p.exiting = undefined;
         return;
@@ -112,7 +112,7 @@ export class PositionBook {
         const i = this.intents.get(e.data.intentId);
         const p = i === undefined ? undefined : this.byId.get(i.positionId);
         if (p === undefined) return;
-        if (i!.purpose === 'entry') p.entryWorking = false;
+        if (i!.purpose === 'entry') this.entryDone(p);
         // An exit that never reached the broker leaves the position open: it may be triggered again.
         else p.exiting = undefined;
         return;
@@ -166,6 +166,12 @@ export class PositionBook {
     }
   }
 
+  /** The entry order is over; one that bought nothing leaves no position to watch. */
+  private entryDone(p: Position): void {
+    p.entryWorking = false;
+    if (p.boughtQty === 0) this.byToken.get(p.token)?.delete(p);
+  }
+
   private onIntent(i: Intent, at: number): void {
     this.intents.set(i.intentId, i);
     if (i.purpose !== 'entry' || this.byId.has(i.positionId)) return;
@@ -190,6 +196,8 @@ export class PositionBook {
     o.value += qty * price;
     p.orders.set(i.intentId, o);
     if (i.side === 'BUY') {
+      // A fill reported after the entry's cancel still makes a position to watch.
+      if (p.boughtQty === 0 && !p.closed) this.byToken.get(p.token)?.add(p);
       p.boughtQty += qty;
       p.boughtValue += qty * price;
       p.high = Math.max(p.high, price);
@@ -220,10 +228,10 @@ export class PositionBook {
     return this.open().filter((p) => p.strategy === strategy && p.underlying === underlying);
   }
 
-  /** Premium held on an underlying (cost of units still open). */
-  outlay(underlying: string): number {
+  /** Premium held (cost of units still open), on one underlying or on all. */
+  outlay(underlying?: string): number {
     let sum = 0;
-    for (const p of this.open()) if (p.underlying === underlying && openQty(p) > 0) sum += openQty(p) * entryAvg(p);
+    for (const p of this.open()) if ((underlying === undefined || p.underlying === underlying) && openQty(p) > 0) sum += openQty(p) * entryAvg(p);
     return sum;
   }
 
@@ -259,6 +267,11 @@ export class PositionBook {
    * A price for an option: marks its positions and returns what the exit
    * rules conclude (stop moves, exits), to be published; nothing is applied.
    */
+  /** Some position (open, entering or exiting) is on this option. */
+  holds(token: string): boolean {
+    return (this.byToken.get(token)?.size ?? 0) > 0;
+  }
+
   mark(token: string, ltp: number, at: number): RustroEvent[] {
     const set = this.byToken.get(token);
     if (set === undefined || set.size === 0) return [];

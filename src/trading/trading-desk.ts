@@ -14,7 +14,7 @@
 import type { Broker, InstrumentRef } from '../broker/broker.js';
 import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
 import type { EventBus, Unsubscribe } from '../core/bus.js';
-import { type Clock, type TimerHandle, hhmmToMinutes, istDate, istMinuteOfDay, istToMillis } from '../core/clock.js';
+import { type Clock, type TimerHandle, daysBetween, hhmmToMinutes, istDate, istMinuteOfDay, istToMillis } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { EventOf, Payload, RustroEvent } from '../core/events.js';
 import type { TradingCalendar } from '../market/calendar.js';
@@ -23,7 +23,7 @@ import type { TradingState } from '../strategy/strategy-runner.js';
 import { orderCharges } from './charges.js';
 import { OrderBook } from './order-book.js';
 import { type Journal, OrderManager, ladderPrice, tagOf } from './order-manager.js';
-import { type ExitReason, type ExitRules, PositionBook, entryAvg, openQty } from './positions.js';
+import { type ExitReason, type ExitRules, PositionBook, openQty } from './positions.js';
 import { checkOrder } from './pre-trade-checks.js';
 import { Reconciler } from './reconciler.js';
 import { RiskBook } from './risk.js';
@@ -69,6 +69,7 @@ export class TradingDesk implements TradingState {
   private readonly work = new Set<Promise<void>>();
   private eodTimer: TimerHandle | undefined;
   private stopped = false;
+  private entriesStopped = false;
 
   constructor(private readonly o: TradingDeskOptions) {
     const c = o.config;
@@ -149,14 +150,20 @@ export class TradingDesk implements TradingState {
     void this.o.journal.durable('KillSwitchActivated', { source, detail });
   }
 
-  /** Stops entries; with `flatten`, exits every open position and waits for the exits (up to `timeoutMs`). */
-  async stop(flatten: boolean, timeoutMs: number): Promise<void> {
-    if (flatten && this.positions.open().some((p) => openQty(p) > 0)) {
-      this.exitAll('shutdown', 'the daemon is stopping (flatten_on_shutdown)');
-      const deadline = Date.now() + timeoutMs;
-      // Real time here on purpose: this waits for the broker's answers during a shutdown, not for market time.
-      while (this.positions.open().some((p) => openQty(p) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    }
+  /** Shutdown, first half: no more entries; with `flatten`, every open position is exited (the caller waits for `flat`). */
+  beginStop(flatten: boolean): void {
+    this.entriesStopped = true;
+    if (flatten && !this.flat) this.exitAll('shutdown', 'the daemon is stopping (flatten_on_shutdown)');
+  }
+
+  /** No units held. */
+  get flat(): boolean {
+    return !this.positions.open().some((p) => openQty(p) > 0);
+  }
+
+  /** Shutdown, second half: timers, subscriptions, work in flight (working orders stay at the broker as they are). */
+  async stop(): Promise<void> {
+    this.entriesStopped = true;
     this.stopped = true;
     this.orders.stop();
     await this.reconciler.stop();
@@ -179,12 +186,11 @@ export class TradingDesk implements TradingState {
       if (halt !== undefined) void this.o.journal.durable('RiskHalted', halt);
       return;
     }
-    const decided = this.positions.mark(t.token, t.ltp, now);
-    for (const e of decided) this.o.bus.publish(e);
-    if (this.positions.open().length > 0) {
-      const halt = this.risk.checkLoss(this.positions.unrealisedNet((o) => orderCharges(o, this.o.config.charges).total), now);
-      if (halt !== undefined) void this.o.journal.durable('RiskHalted', halt);
-    }
+    // Only a tick of a held option moves a position's value: the index ticks skip the loss check.
+    if (!this.positions.holds(t.token)) return;
+    for (const e of this.positions.mark(t.token, t.ltp, now)) this.o.bus.publish(e);
+    const halt = this.risk.checkLoss(this.positions.unrealisedNet((o) => orderCharges(o, this.o.config.charges).total), now);
+    if (halt !== undefined) void this.o.journal.durable('RiskHalted', halt);
   }
 
   private onSignal(s: Payload<'SignalRaised'>): void {
@@ -246,7 +252,7 @@ export class TradingDesk implements TradingState {
   private async enter(pick: Payload<'OptionPicked'>): Promise<void> {
     const { clock, config, bus } = this.o;
     const signal = this.signals.get(pick.signalId);
-    if (signal === undefined || signal.action !== 'entry' || this.stopped) return;
+    if (signal === undefined || signal.action !== 'entry' || this.entriesStopped) return;
     const skip = (reason: string, detail: string, values: Payload<'EntrySkipped'>['values'] = {}): void =>
       bus.emit('EntrySkipped', { signalId: pick.signalId, underlying: pick.underlying, reason, detail, values });
     const ref: InstrumentRef = { exchange: pick.exchange, token: pick.token };
@@ -262,8 +268,7 @@ export class TradingDesk implements TradingState {
     const rules = exitRules(config.strategy, signal.strategy);
     const stopPct = rules.stopLossPct > 0 ? rules.stopLossPct : rules.trailPct;
     const vixTick = this.ticks.get(refKey(this.o.vix));
-    // Calendar days between two dates (plain date arithmetic: cheaper than zone math on the order path).
-    const daysToExpiry = Math.max(0, Math.round((Date.parse(pick.expiry) - Date.parse(today)) / 86_400_000));
+    const daysToExpiry = Math.max(0, daysBetween(today, pick.expiry));
     const size = sizeEntry({ premium: tick.ltp, lotSize: pick.lotSize, stopPct, vix: vixTick?.ltp, daysToExpiry, outlayOnUnderlying: this.committed(pick.underlying) }, config.trading);
     if (size.skip !== undefined) return skip(size.skip.reason, size.skip.detail, size.values);
 
@@ -277,7 +282,7 @@ export class TradingDesk implements TradingState {
       instrument: inst, today, side: 'BUY', orderType: 'LIMIT', qty: size.qty, price,
       ltp: tick.ltp, lastTickAt: tick.at, maxQuoteAgeMs: config.orders.max_quote_age_sec * 1000, fatFingerPct: config.orders.fat_finger_pct,
       ...(tick.upper === undefined ? {} : { upperCircuit: tick.upper }), ...(tick.lower === undefined ? {} : { lowerCircuit: tick.lower }),
-      availableFunds: config.trading.capital - this.committedAll(), estimatedCharges: charges,
+      availableFunds: config.trading.capital - this.committed(), estimatedCharges: charges,
       riskBlocksEntries: block !== undefined, ...(block === undefined ? {} : { riskReason: `${block.reason}: ${block.detail}` }),
       keyUsed: this.book.wasUsed(tag), key: tag,
     });
@@ -301,17 +306,12 @@ export class TradingDesk implements TradingState {
     return m >= hhmmToMinutes(from) && m <= hhmmToMinutes(to) && m < hhmmToMinutes(this.o.config.risk.end_of_day_exit);
   }
 
-  /** Premium committed on an underlying: open positions plus working entries. */
-  private committed(underlying: string): number {
+  /** Premium committed — open positions plus working entries — on one underlying, or on all. */
+  private committed(underlying?: string): number {
     let sum = this.positions.outlay(underlying);
-    for (const o of this.book.working()) if (o.intent.purpose === 'entry' && o.intent.underlying === underlying) sum += (o.intent.qty - o.filledQty) * o.price;
-    return sum;
-  }
-
-  private committedAll(): number {
-    let sum = 0;
-    for (const p of this.positions.open()) sum += openQty(p) * (Number.isFinite(entryAvg(p)) ? entryAvg(p) : 0);
-    for (const o of this.book.working()) if (o.intent.purpose === 'entry') sum += (o.intent.qty - o.filledQty) * o.price;
+    for (const o of this.book.working()) {
+      if (o.intent.purpose === 'entry' && (underlying === undefined || o.intent.underlying === underlying)) sum += (o.intent.qty - o.filledQty) * o.price;
+    }
     return sum;
   }
 

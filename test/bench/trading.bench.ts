@@ -203,7 +203,7 @@ async function tickToStopCheck(report: Report): Promise<void> {
   const trails = `${stopMoves.toLocaleString('en-US')} stop moves`;
   report('trading.tick_to_stop_check_p50', percentile(s, 50) / 1000, 'µs', `bus.emit(Tick) → returned, TradingDesk only, 3 open positions, ${TICKS.toLocaleString('en-US')} ticks, ${trails}`);
   report('trading.tick_to_stop_check_p99', percentile(s, 99) / 1000, 'µs', `goal ≤ 50 µs; p99.9 ${(percentile(s, 99.9) / 1000).toFixed(1)} µs, max ${(s[s.length - 1]! / 1000).toFixed(0)} µs`);
-  await desk.stop(false, 0);
+  await desk.stop();
 }
 
 // ── 2. signal → order request on the wire ────────────────────────────────────
@@ -258,7 +258,7 @@ async function wireRun(sim: SimServer, market: SimMarket, calendar: TradingCalen
     const booked0 = sim.state().orders;
     for (let i = 0; i < warmup + n; i++) {
       if (i % DESK_DAY === 0) {
-        await desk?.stop(false, 0);
+        await desk?.stop();
         desk = startDesk({ bus, clock, calendar, config, journal: new BusJournal(bus), broker, instruments: () => index, subscribe: (refs) => noFeed.subscribe(refs, config.feed.mode) });
       }
       const { signal, pick } = entry(i, 'adx-mtf', inst, ltp, spot);
@@ -291,7 +291,7 @@ async function wireRun(sim: SimServer, market: SimMarket, calendar: TradingCalen
   } finally {
     dcUnsubscribe('http.server.request.start', onServer);
     dcUnsubscribe('http.client.request.start', onClient);
-    await desk?.stop(false, 0);
+    await desk?.stop();
     await broker.close().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
