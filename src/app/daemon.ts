@@ -194,7 +194,7 @@ export class Daemon {
       // Backfill of a restart and history for declared needs run in the background; failures are events.
       // Before trading: the broker's books against the ledger's (fills and cancels while down, intents never acknowledged, unknown positions).
       await this.money?.desk.reconciler.start();
-      this.money?.desk.resumeLadders();
+      this.resumeDecisions();
       this.online = this.pipeline.online(this.link.broker).then(
         () => undefined,
         (err: unknown) => log.error({ err }, 'the market pipeline could not go online'),
@@ -261,6 +261,15 @@ export class Daemon {
       realisedToday: desk.risk.realisedToday,
       halted: desk.risk.halted(now),
     });
+  }
+
+  /** After a restart's reconciliation: what was decided before the daemon died and not yet done goes on (one event says what). */
+  private resumeDecisions(): void {
+    const desk = this.money?.desk;
+    if (desk === undefined || this.restoreUpTo === 0) return;
+    const picks = this.runner?.resumePicks(this.deps.config.orders.resume_entry_sec * 1000) ?? [];
+    const r = desk.resume();
+    if (r.ladders + r.steps.length + picks.length + r.entries.length + r.exits.length > 0) this.bus.emit('RecoveryResumed', { ...r, picks });
   }
 
   /** The data directory (ledger, bars, the lock and the KILL file). */

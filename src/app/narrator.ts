@@ -113,6 +113,12 @@ export function describe(event: RustroEvent): string | undefined {
     }
     case 'KillSwitchActivated':
       return `KILL SWITCH (${event.data.source}): ${event.data.detail} — flattening, no more entries today`;
+    case 'ReconciliationCompleted': {
+      const d = event.data;
+      return `reconciled with the broker (${d.trigger}, ${d.mode}): ${d.ordersChecked} order(s) and ${d.positionsChecked} position(s) checked, ${d.foundByTag.length} placement(s) found by tag, ${d.notAtBroker.length} never reached the broker, ${d.eventsApplied} event(s) applied, ${d.mismatches.length} mismatch(es) — ${d.action}${d.detail === '' ? '' : `: ${d.detail}`}`;
+    }
+    case 'RecoveryResumed':
+      return `after the restart, carrying on with: ${event.data.ladders} order ladder(s) (${event.data.steps.length} step(s) sent again), ${event.data.picks.length} option pick(s), ${event.data.entries.length} entry order(s) and ${event.data.exits.length} exit(s) decided before the daemon stopped`;
     case 'StateRestored':
       return `restored today's state from the ledger: ${event.data.events} events, ${event.data.openPositions} open position(s), ${event.data.workingOrders} working order(s), realised ${rupees(event.data.realisedToday)}${event.data.halted ? ', HALTED' : ''}`;
   }
@@ -156,6 +162,9 @@ export function severity(event: RustroEvent): 'debug' | 'info' | 'warn' | 'error
     case 'OrderStateChanged':
     case 'PositionStopMoved':
       return 'debug';
+    case 'ReconciliationCompleted':
+      // A routine round that found nothing is there at debug; a restart's, or one that found something, at info.
+      return event.data.trigger === 'timer' && event.data.action === 'none' && event.data.eventsApplied === 0 ? 'debug' : 'info';
     default:
       return 'info';
   }

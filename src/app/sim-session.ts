@@ -34,19 +34,7 @@ export type SimSession = { sim: SimServer; daemon: Daemon };
 export async function startSimSession(o: SimSessionOptions): Promise<SimSession> {
   const market = createMarket({ ...o.market, day: o.day, seed: o.seed });
   const sim = await startSimServer({ market, port: 0, speed: 0, seed: o.seed, ...(o.faults === undefined ? {} : { faults: o.faults }) });
-  const config: Config = {
-    ...o.config,
-    app: { ...o.config.app, data_dir: o.dataDir },
-    broker: {
-      ...o.config.broker,
-      api_base_url: sim.url,
-      instrument_master_url: sim.masterUrl,
-      feed_url: sim.streamUrl,
-      order_updates_url: sim.orderUrl,
-    },
-    // The simulator replays NSE indices only: there is no SENSEX data to serve.
-    watchlist: o.config.watchlist.map((w) => (w.exchange === 'BSE' ? { ...w, active: false } : w)),
-  };
+  const config = configForSim(o.config, sim, o.dataDir);
   try {
     const daemon = await Daemon.start({
       config,
@@ -66,6 +54,23 @@ export async function startSimSession(o: SimSessionOptions): Promise<SimSession>
     await sim.close();
     throw err;
   }
+}
+
+/** The config pointed at a simulator: its URLs, a data dir, and only the indices it replays. */
+export function configForSim(base: Config, sim: Pick<SimServer, 'url' | 'masterUrl' | 'streamUrl' | 'orderUrl'>, dataDir: string): Config {
+  return {
+    ...base,
+    app: { ...base.app, data_dir: dataDir },
+    broker: {
+      ...base.broker,
+      api_base_url: sim.url,
+      instrument_master_url: sim.masterUrl,
+      feed_url: sim.streamUrl,
+      order_updates_url: sim.orderUrl,
+    },
+    // The simulator replays NSE indices only: there is no SENSEX data to serve.
+    watchlist: base.watchlist.map((w) => (w.exchange === 'BSE' ? { ...w, active: false } : w)),
+  };
 }
 
 export const demoDataDir = (base: Config): string => join(base.app.data_dir, 'demo');

@@ -131,6 +131,12 @@ export const configSchema = z.strictObject(
       fat_finger_pct: numIn(0.1, 100, '% of the last price').default(5),
       /** The option's last tick must be at most this old to price or place an order. */
       max_quote_age_sec: intIn(1, 600, 'seconds').default(10),
+      /**
+       * After a restart, an entry decided but never at the broker (the daemon died between the
+       * signal and the exchange's receipt of the order) is still made within this many seconds
+       * of its signal; 0: never. The pre-trade checks run again, on fresh prices.
+       */
+      resume_entry_sec: intIn(0, 600, 'seconds').default(60),
     }),
     risk: table({
       daily_loss_limit_pct: numIn(0.01, 100, '% of capital').default(2),

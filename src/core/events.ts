@@ -444,6 +444,21 @@ export const catalogue = {
     realisedToday: finite,
     halted: z.boolean(),
   })),
+  /**
+   * After a restart's reconciliation: the decisions the daemon carries on with
+   * — working orders whose ladder resumes (a step recorded but not at the
+   * broker sent again), entries decided but never at the
+   * broker (option picks redone, orders sent), exits decided but never at the
+   * broker (triggered again).
+   */
+  RecoveryResumed: entry(1, false, z.object({
+    ladders: z.number().int().nonnegative(),
+    /** Ladder steps recorded whose modify never reached the broker, sent again. */
+    steps: z.array(z.string()),
+    picks: z.array(z.string()),
+    entries: z.array(z.string()),
+    exits: z.array(z.string()),
+  })),
   /** Today's first INDIA VIX print: the VIX breaker measures the day's jump from it (also after a restart). */
   VixBaselineRecorded: entry(1, false, z.object({ level: finite.positive() })),
   /** The kill switch (SIGUSR1 or the KILL file): flatten everything, no more entries. */

@@ -78,6 +78,8 @@ export class StrategyRunner {
   private readonly subs: Unsubscribe[] = [];
   private readonly byToken = new Map<string, Underlying>();
   private readonly trades = new Map<string, number>();
+  /** Today's entry signals whose option is not picked yet (in flight, or lost to a crash). */
+  private readonly unpicked = new Map<string, EventOf<'SignalRaised'>>();
   private readonly settings: PickerSettings;
   private vixLevel: number | undefined;
   private stale = false;
@@ -144,8 +146,13 @@ export class StrategyRunner {
         if (s.strategy !== this.strategy.name || s.action !== 'entry') return;
         const key = `${istDate(e.ts)}:${s.underlying}`;
         this.trades.set(key, (this.trades.get(key) ?? 0) + 1);
+        this.unpicked.set(s.signalId, e);
         return;
       }
+      case 'OptionPicked':
+      case 'OptionPickFailed':
+        this.unpicked.delete(e.data.signalId);
+        return;
       default:
     }
   }
@@ -158,6 +165,22 @@ export class StrategyRunner {
       bus.on('SignalRaised', (e) => this.onSignal(e), 'strategy option picks'),
     );
     this.schedule();
+  }
+
+  /**
+   * After a restart: entry signals at most `withinMs` old whose option was
+   * never picked (the daemon died while picking) are picked now. Returns
+   * their ids.
+   */
+  resumePicks(withinMs: number): string[] {
+    const now = this.o.clock.now();
+    const resumed: string[] = [];
+    for (const e of this.unpicked.values()) {
+      if (withinMs <= 0 || now - e.ts > withinMs) continue;
+      resumed.push(e.data.signalId);
+      this.onSignal(e);
+    }
+    return resumed;
   }
 
   /** Option picks in flight. */

@@ -80,6 +80,8 @@ export type BookOrder = {
   readonly orderType: 'LIMIT' | 'MARKET';
   readonly price: number;
   readonly attempt: number;
+  /** When the current ladder step was recorded (the intent, or its latest reprice): the next step is due a ladder step later. */
+  readonly steppedAt: number;
   /** The broker's order id, from `OrderPlaced` or the first report matched by tag. */
   readonly orderId?: string;
   readonly foundByTag?: boolean;
@@ -144,6 +146,7 @@ export class OrderBook {
           orderType: d.orderType,
           price: d.price,
           attempt: d.attempt,
+          steppedAt: e.ts,
           state: 'new',
           filledQty: 0,
           filledValue: 0,
@@ -179,6 +182,7 @@ export class OrderBook {
         o.orderType = e.data.orderType;
         o.price = e.data.price;
         o.attempt = e.data.attempt;
+        o.steppedAt = e.ts;
         return;
       }
       case 'OrderCancelRequested': {

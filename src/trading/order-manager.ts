@@ -69,6 +69,12 @@ export function ladderPrice(purpose: 'entry' | 'exit', ltp: number, pct: number,
 export class OrderManager {
   private readonly timers = new Map<string, TimerHandle>();
   private stopped = false;
+  private stepsInFlight = 0;
+
+  /** A ladder step (its record, its request) is in flight. */
+  get busy(): boolean {
+    return this.stepsInFlight > 0;
+  }
 
   constructor(private readonly o: OrderManagerOptions) {}
 
@@ -102,7 +108,7 @@ export class OrderManager {
       return;
     }
     await journal.durable('OrderPlaced', { intentId: intent.intentId, orderId, foundByTag });
-    this.schedule(intent.intentId);
+    this.scheduleFromStep(intent.intentId);
   }
 
   /** Cancels a working order (end of day, an exit overtaking an entry, shutdown). */
@@ -118,9 +124,37 @@ export class OrderManager {
     }
   }
 
-  /** After a restart: the ladder goes on for every order still working at the broker (each from its recorded step). */
-  resume(): void {
-    for (const o of this.o.book.working()) if (o.orderId !== undefined && o.cancelRequested === undefined) this.schedule(o.intent.intentId);
+  /**
+   * After a restart: the ladder goes on for every order still working at the
+   * broker, each from its recorded step and on that step's schedule (a step
+   * overdue while the daemon was down is taken at once). Returns how many.
+   */
+  resume(): number {
+    let n = 0;
+    for (const o of this.o.book.working()) {
+      if (o.orderId === undefined || o.cancelRequested !== undefined) continue;
+      this.scheduleFromStep(o.intent.intentId);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * After a restart: sends again the modify of a ladder step recorded but not
+   * shown at the broker (the daemon died before it arrived). The step's record
+   * is already on disk, and a modify sets a price, so a second one is harmless.
+   */
+  async resendStep(intentId: string): Promise<void> {
+    const order = this.o.book.get(intentId);
+    if (order?.orderId === undefined || isFinal(order.state) || order.cancelRequested !== undefined) return;
+    this.stepsInFlight++;
+    try {
+      await this.o.broker.modifyOrder(order.orderId, { orderType: order.orderType, price: order.price });
+    } catch (err) {
+      if (!this.finalNow(intentId)) this.o.onRequestError(intentId, 'modify', err);
+    } finally {
+      this.stepsInFlight--;
+    }
   }
 
   /** Stops the ladder timers (working orders stay at the broker as they are). */
@@ -134,13 +168,25 @@ export class OrderManager {
     return o !== undefined && isFinal(o.state);
   }
 
-  private schedule(intentId: string): void {
+  /**
+   * The next step is due a ladder step after the current one was recorded, not
+   * after the broker's answer: the same instant live, and after a restart
+   * (a step overdue while the daemon was down is taken at once).
+   */
+  private scheduleFromStep(intentId: string): void {
+    this.schedule(intentId, this.o.book.get(intentId)?.steppedAt ?? this.o.clock.now());
+  }
+
+  private schedule(intentId: string, steppedAt: number): void {
     if (this.stopped) return;
     this.clear(intentId);
-    const at = this.o.clock.now() + this.o.settings.ladder_step_sec * 1000;
+    const at = steppedAt + this.o.settings.ladder_step_sec * 1000;
     this.timers.set(intentId, this.o.clock.setTimer(at, () => {
       this.timers.delete(intentId);
-      void this.step(intentId).catch((err: unknown) => this.o.onRequestError(intentId, 'ladder', err));
+      this.stepsInFlight++;
+      void this.step(intentId)
+        .catch((err: unknown) => this.o.onRequestError(intentId, 'ladder', err))
+        .finally(() => this.stepsInFlight--);
     }));
   }
 
@@ -161,7 +207,7 @@ export class OrderManager {
     const next = order.attempt + 1;
     if (next < ladder.length) {
       const px = this.o.priceOf({ exchange: order.intent.exchange, token: order.intent.token });
-      if (px === undefined) return this.schedule(intentId); // no fresh price: hold this step
+      if (px === undefined) return this.schedule(intentId, this.o.clock.now()); // no fresh price: hold this step
       return this.reprice(order, next, { orderType: 'LIMIT', price: ladderPrice(purpose, px.ltp, ladder[next]!, px.tickSize) });
     }
     if (purpose === 'entry') return this.cancel(intentId, `entry ladder exhausted (${ladder.length} steps) without a full fill`);
@@ -177,6 +223,6 @@ export class OrderManager {
       // A fill that beat the modify to the exchange is the ladder's normal race, not an error.
       if (!this.finalNow(intentId)) this.o.onRequestError(intentId, 'modify', err);
     }
-    if (change.orderType === 'LIMIT') this.schedule(intentId);
+    if (change.orderType === 'LIMIT') this.scheduleFromStep(intentId);
   }
 }

@@ -330,6 +330,13 @@ export class PositionBook {
     return out;
   }
 
+  /** A restart's resumed exit: the position's last exit reason again, for an exit decided but never at the broker. */
+  retrigger(positionId: string, detail: string, at: number): RustroEvent | undefined {
+    const p = this.byId.get(positionId);
+    if (p === undefined || p.exitReason === undefined || openQty(p) <= 0) return undefined;
+    return { type: 'ExitTriggered', ts: at, data: { positionId: p.id, reason: p.exitReason, ltp: Number.isFinite(p.ltp) ? p.ltp : entryAvg(p), detail } };
+  }
+
   /** After a fill: the position is flat with its entry done → its PositionClosed payload (charges from `chargesOf` per executed order). */
   closing(positionId: string, chargesOf: (o: { side: 'BUY' | 'SELL'; qty: number; price: number; exchange: Exchange }) => number): Payload<'PositionClosed'> | undefined {
     const p = this.byId.get(positionId);

@@ -10,6 +10,10 @@
  * - A working order's state at the broker goes through the order book's own
  *   `decide`, so fills and cancels that happened while the daemon was down
  *   become the same events a live report would have made.
+ * - A working order whose price or type at the broker is not the ladder step
+ *   recorded (the daemon died between `OrderRepriced` and the modify reaching
+ *   the broker) is listed in `stepNotAtBroker`: its modify may be sent again
+ *   (a modify sets a price, so sending it twice is harmless).
  * - Positions: the broker's net quantity per contract against the ledger's
  *   open quantity. A contract the ledger does not hold is an
  *   `unknown_position`; a different quantity a `quantity_mismatch`. Neither
@@ -18,7 +22,7 @@
  */
 import { type Order, type Position as BrokerPosition, orderUpdatedOf } from '../broker/broker.js';
 import type { Payload, RustroEvent } from '../core/events.js';
-import type { OrderBook } from './order-book.js';
+import { type OrderBook, isFinal } from './order-book.js';
 import { type PositionBook, openQty } from './positions.js';
 
 export type Mismatch = Payload<'ReconciliationCompleted'>['mismatches'][number];
@@ -28,6 +32,8 @@ export type OrdersReconciled = {
   events: RustroEvent[];
   foundByTag: string[];
   notAtBroker: string[];
+  /** Working orders whose recorded ladder step (price, type) the broker does not show. */
+  stepNotAtBroker: string[];
   ordersChecked: number;
 };
 
@@ -42,6 +48,7 @@ export function reconcileOrders(book: OrderBook, brokerOrders: readonly Order[],
   const events: RustroEvent[] = [];
   const foundByTag: string[] = [];
   const notAtBroker: string[] = [];
+  const stepNotAtBroker: string[] = [];
   const byTag = new Map<string, Order>();
   const byId = new Map<string, Order>();
   for (const o of brokerOrders) {
@@ -69,8 +76,11 @@ export function reconcileOrders(book: OrderBook, brokerOrders: readonly Order[],
     }
     if (at === undefined) continue; // placed, but not in the broker's book (yet): the next round looks again
     for (const e of book.decide(orderUpdatedOf(at, 'poll'), now)) push(e);
+    const mine = book.get(id);
+    const stepShown = at.orderType === mine?.orderType && (at.orderType === 'MARKET' || Math.abs(at.price - mine.price) < 0.005);
+    if (mine !== undefined && !isFinal(mine.state) && mine.cancelRequested === undefined && !stepShown) stepNotAtBroker.push(id);
   }
-  return { events, foundByTag, notAtBroker, ordersChecked };
+  return { events, foundByTag, notAtBroker, stepNotAtBroker, ordersChecked };
 }
 
 /** The broker's net quantity per contract against the ledger's open quantity (after the orders' events are applied). */

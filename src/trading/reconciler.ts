@@ -56,6 +56,11 @@ export class Reconciler {
   private outstanding: Mismatch[] = [];
   /** Mismatches seen in the last round, waiting for the next round to confirm them. */
   private unconfirmed: Mismatch[] = [];
+  /**
+   * From the start round: working orders whose recorded ladder step the broker does not show, for
+   * the restart to send again. Only at start: in a session a modify still on its way looks the same.
+   */
+  stepsBehind: string[] = [];
   private confirming = false;
   private stopped = false;
 
@@ -123,6 +128,7 @@ export class Reconciler {
     }
     if (this.stopped) return;
     const r = reconcileOrders(this.o.book, orders, clock.now());
+    if (trigger === 'start') this.stepsBehind = r.stepNotAtBroker;
     for (const e of r.events) await journal.durable(e.type, e.data as never);
     for (const e of r.events) if (e.type === 'OrderFilled' || e.type === 'OrderStateChanged') this.o.afterFill(e.data.intentId);
     const { mismatches: seen, positionsChecked } = comparePositions(this.o.positions, positions);

@@ -21,7 +21,7 @@ import type { TradingCalendar } from '../market/calendar.js';
 import { VALIDATION } from '../strategy/supertrend-scalper.js';
 import type { TradingState } from '../strategy/strategy-runner.js';
 import { orderCharges } from './charges.js';
-import { OrderBook } from './order-book.js';
+import { OrderBook, isFinal } from './order-book.js';
 import { type Journal, OrderManager, ladderPrice, tagOf } from './order-manager.js';
 import { type ExitReason, type ExitRules, PositionBook, openQty } from './positions.js';
 import { checkOrder } from './pre-trade-checks.js';
@@ -57,6 +57,9 @@ export function exitRules(config: Config['strategy'], strategy: string): ExitRul
   return { stopLossPct: a.stop_loss_pct, trailActivatePct: a.trail_activate_pct, trailPct: a.trail_pct, targetPct: a.target_pct, profitLockRupees: 0 };
 }
 
+/** The idempotency key of a signal's entry: (strategy, underlying, signal bar, leg, placement); a resent entry counts up. */
+const entryKey = (s: Payload<'SignalRaised'>, placement: number): string => `${s.strategy}|${s.underlying}|${s.barTs}|entry|${placement}`;
+
 export class TradingDesk implements TradingState {
   readonly book = new OrderBook();
   readonly positions: PositionBook;
@@ -64,6 +67,8 @@ export class TradingDesk implements TradingState {
   readonly reconciler: Reconciler;
   private readonly orders: OrderManager;
   private readonly signals = new Map<string, Payload<'SignalRaised'>>();
+  /** Facts a restart needs to carry on with an entry decided but never at the broker. */
+  private readonly entryFacts = { signalAt: new Map<string, number>(), picks: new Map<string, Payload<'OptionPicked'>>(), skipped: new Set<string>(), refusedKeys: new Set<string>() };
   private readonly ticks = new Map<string, Tick>();
   private readonly subs: Unsubscribe[] = [];
   private readonly work = new Set<Promise<void>>();
@@ -111,7 +116,13 @@ export class TradingDesk implements TradingState {
     this.book.apply(e);
     this.positions.apply(e);
     this.risk.apply(e);
-    if (e.type === 'SignalRaised') this.signals.set(e.data.signalId, e.data);
+    if (e.type === 'SignalRaised') {
+      this.signals.set(e.data.signalId, e.data);
+      this.entryFacts.signalAt.set(e.data.signalId, e.ts);
+    }
+    if (e.type === 'OptionPicked') this.entryFacts.picks.set(e.data.signalId, e.data);
+    if (e.type === 'EntrySkipped') this.entryFacts.skipped.add(e.data.signalId);
+    if (e.type === 'OrderRefused' && e.data.purpose === 'entry') this.entryFacts.refusedKeys.add(e.data.intentKey);
     if (e.type === 'PositionClosed') this.lastExits.set(`${e.data.strategy}:${e.data.underlying}`, e.ts);
   }
 
@@ -134,14 +145,64 @@ export class TradingDesk implements TradingState {
     this.scheduleEndOfDay();
   }
 
-  /** After a restart's reconciliation: the ladders of orders still working go on. */
-  resumeLadders(): void {
-    this.orders.resume();
+  /**
+   * After a restart's reconciliation, the decisions made before the daemon
+   * died go on: the ticks of the options held or being ordered; the ladders of orders still working,
+   * and a ladder step recorded but not at the broker sent again; entries whose order never
+   * reached the broker (no intent recorded, or its tag not in the broker's
+   * book), while their signal is at most `orders.resume_entry_sec` old; exits
+   * triggered whose order never reached the broker. Nothing is sent twice:
+   * a resent entry or exit is a new intent with its own tag, made only when
+   * the broker has been seen not to have the first.
+   */
+  resume(): { ladders: number; steps: string[]; entries: string[]; exits: string[] } {
+    // First the options held or being ordered: their ticks mark the positions and price the ladder steps.
+    const refs = new Map<string, InstrumentRef>();
+    for (const p of this.positions.open()) refs.set(refKey(p), { exchange: p.exchange, token: p.token });
+    for (const o of this.book.working()) refs.set(refKey(o.intent), { exchange: o.intent.exchange, token: o.intent.token });
+    if (refs.size > 0) this.o.subscribe([...refs.values()]);
+    const ladders = this.orders.resume();
+    for (const id of this.reconciler.stepsBehind) this.track(this.orders.resendStep(id));
+    const entries = this.resumeEntries();
+    const exits: string[] = [];
+    const now = this.o.clock.now();
+    for (const p of this.positions.open()) {
+      if (openQty(p) <= 0 || p.exitReason === undefined) continue;
+      const orders = this.book.all().filter((o) => o.intent.positionId === p.id && o.intent.purpose === 'exit');
+      if (orders.some((o) => !isFinal(o.state))) continue; // its ladder goes on
+      const lost = p.exiting !== undefined || orders.at(-1)?.placeFailed?.code === 'NOT_AT_BROKER';
+      if (!lost) continue;
+      const e = this.positions.retrigger(p.id, 'resumed after a restart: the exit was decided but its order never reached the broker', now);
+      if (e === undefined) continue;
+      exits.push(p.id);
+      this.o.bus.publish(e);
+    }
+    return { ladders, steps: this.reconciler.stepsBehind, entries, exits };
+  }
+
+  private resumeEntries(): string[] {
+    const within = this.o.config.orders.resume_entry_sec * 1000;
+    const now = this.o.clock.now();
+    const f = this.entryFacts;
+    const resumed: string[] = [];
+    if (within <= 0 || this.entriesStopped) return resumed;
+    for (const [signalId, pick] of f.picks) {
+      const s = this.signals.get(signalId);
+      const at = f.signalAt.get(signalId);
+      if (s === undefined || at === undefined || s.action !== 'entry' || now - at > within || f.skipped.has(signalId)) continue;
+      const orders = this.book.all().filter((o) => o.intent.purpose === 'entry' && o.intent.signalId === signalId);
+      // Resent only while every earlier order is known never to have reached the broker.
+      if (orders.some((o) => o.placeFailed?.code !== 'NOT_AT_BROKER')) continue;
+      if (orders.length === 0 && f.refusedKeys.has(entryKey(s, 0))) continue;
+      resumed.push(signalId);
+      this.track(this.enter(pick, orders.length));
+    }
+    return resumed;
   }
 
   /** Entries, exits or closes in flight. */
   get busy(): boolean {
-    return this.work.size > 0 || this.closingNow.size > 0;
+    return this.work.size > 0 || this.closingNow.size > 0 || this.orders.busy;
   }
 
   /** The kill switch: flatten everything and stop entries for the day. */
@@ -249,7 +310,8 @@ export class TradingDesk implements TradingState {
   }
 
   // ── entries ────────────────────────────────────────────────────────────────
-  private async enter(pick: Payload<'OptionPicked'>): Promise<void> {
+  /** Enters on a pick; `resend` counts earlier orders for the signal that never reached the broker (a restart's resumed entry). */
+  private async enter(pick: Payload<'OptionPicked'>, resend = 0): Promise<void> {
     const { clock, config, bus } = this.o;
     const signal = this.signals.get(pick.signalId);
     if (signal === undefined || signal.action !== 'entry' || this.entriesStopped) return;
@@ -272,7 +334,7 @@ export class TradingDesk implements TradingState {
     const size = sizeEntry({ premium: tick.ltp, lotSize: pick.lotSize, stopPct, vix: vixTick?.ltp, daysToExpiry, outlayOnUnderlying: this.committed(pick.underlying) }, config.trading);
     if (size.skip !== undefined) return skip(size.skip.reason, size.skip.detail, size.values);
 
-    const key = `${signal.strategy}|${signal.underlying}|${signal.barTs}|entry|0`;
+    const key = entryKey(signal, resend);
     const tag = tagOf(key);
     const price = ladderPrice('entry', tick.ltp, config.orders.entry_ladder_pct[0]!, inst?.tickSize ?? 0.05);
     const charges = orderCharges({ side: 'BUY', qty: size.qty, price, exchange: pick.exchange }, config.charges).total;
@@ -342,7 +404,8 @@ export class TradingDesk implements TradingState {
     if (qty <= 0) return;
     const ref: InstrumentRef = { exchange: p.exchange, token: p.token };
     const inst = this.o.instruments()?.get(ref);
-    const tick = this.fresh(ref) ?? { ltp: t.ltp, at: -Infinity };
+    // Without a fresh tick (just after a restart) a quote is asked for first: MARKET only if that fails too.
+    const tick = (await this.price(ref)) ?? { ltp: t.ltp, at: -Infinity };
     const attempt = this.book.all().filter((o) => o.intent.positionId === p.id && o.intent.purpose === 'exit').length;
     const key = `${p.id}|exit|${attempt}`;
     const tag = tagOf(key);

@@ -65,7 +65,7 @@ const TRADING_DEFAULTS = {
   dte_scale_days: 0, dte_scale: 0.5, product: 'INTRADAY', flatten_on_shutdown: true,
 };
 const MONEY_DEFAULTS = {
-  orders: { entry_ladder_pct: [0.25, 0.5, 0.75, 1.0], exit_ladder_pct: [0.25, 0.5, 0.75, 1.0], ladder_step_sec: 5, exit_market_fallback: true, fat_finger_pct: 5, max_quote_age_sec: 10 },
+  orders: { entry_ladder_pct: [0.25, 0.5, 0.75, 1.0], exit_ladder_pct: [0.25, 0.5, 0.75, 1.0], ladder_step_sec: 5, exit_market_fallback: true, fat_finger_pct: 5, max_quote_age_sec: 10, resume_entry_sec: 60 },
   risk: { daily_loss_limit_pct: 2, max_consecutive_losses: 3, max_concurrent_positions: 3, vix_halt_level: 30, vix_jump_pct: 15, cooldown_after_exit_sec: 300, end_of_day_exit: '15:20' },
   charges: { brokerage_per_order: 20, brokerage_pct: 0, stt_sell_pct: 0.15, exchange_txn_pct_nse: 0.03503, exchange_txn_pct_bse: 0.0325, ipft_pct_nse: 0.0005, sebi_per_crore: 10, stamp_buy_pct: 0.003, gst_pct: 18 },
   paper: { slippage_ticks: 1, latency_ms: 250, max_lots_per_fill: 0 },

@@ -542,6 +542,28 @@ describe('resume after a restart', () => {
     expect(h.seen().map((x) => x.slice(1, 2)[0])).toEqual(['place', 'modify', 'modify', 'modify', 'cancel']);
     expect(h.journal.of('OrderRepriced').map((r) => r.attempt)).toEqual([1, 2, 3]);
   });
+
+  it('the ladder keeps its schedule across a restart: a step falls due a ladder step after the recorded one, at once if it fell due while down', async () => {
+    const h = setup();
+    const rebuilt = () => new OrderManager({
+      broker: h.broker, journal: h.journal, clock: h.clock, book: h.book, settings: ORDERS, product: CONFIG.trading.product,
+      priceOf: () => ({ ltp: 123.45, tickSize: 0.05 }), onRequestError: () => {},
+    });
+    await h.om.place(entry()); // recorded at T0
+    h.om.stop();
+    await h.advance(STEP - 1000); // down for most of a step
+    const second = rebuilt();
+    expect(second.resume()).toBe(1);
+    await h.advance(999);
+    expect(h.broker.count('modifyOrder')).toBe(0);
+    await h.advance(1);
+    expect(h.seen()[1]).toEqual([STEP, 'modify', 'LIMIT', expect.any(Number)]);
+    second.stop();
+    await h.advance(3 * STEP); // down past the next step's time (due at 2 × STEP): taken at once, at 4 × STEP
+    rebuilt().resume();
+    await h.advance(0);
+    expect(h.seen()[2]).toEqual([4 * STEP, 'modify', 'LIMIT', expect.any(Number)]);
+  });
 });
 
 describe('stop', () => {

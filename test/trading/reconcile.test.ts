@@ -8,7 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Broker, Instrument, Order, Position } from '../../src/broker/broker.js';
 import { InstrumentIndex } from '../../src/broker/smartapi/instrument-index.js';
 import { BusJournal } from '../../src/app/journal.js';
@@ -36,7 +36,7 @@ function order(orderId: string, tag: string, state: Order['state'], filledQty: n
   return { orderId, tag, token: CE.token, symbol: CE.symbol, exchange: 'NFO', side: 'BUY', orderType: 'LIMIT', qty: 100, price: 120, filledQty, avgFillPrice: avg, state, rawStatus: state, updatedAt: 0 };
 }
 
-function setup(o: { orders?: Order[]; positions?: Position[]; config?: (c: Config) => Config; past?: [EventType, unknown][] } = {}) {
+function setup(o: { orders?: Order[]; positions?: Position[]; config?: (c: Config) => Config; past?: [EventType, unknown][]; pastAt?: number; ltp?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rustro-reconcile-'));
   const base = defaultConfig();
   const config = (o.config ?? ((c) => c))({ ...base, app: { ...base.app, data_dir: dir }, trading: { ...base.trading, enable_paper_trading: false } });
@@ -45,21 +45,29 @@ function setup(o: { orders?: Order[]; positions?: Position[]; config?: (c: Confi
   const events: RustroEvent[] = [];
   bus.onAny((e) => events.push(e), 'test');
   let placed = 0;
+  const sent: { side: string; tag: string; qty: number }[] = [];
+  const subscribed: string[] = [];
   const broker: Pick<Broker, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'quotes' | 'orderBook' | 'positions'> = {
-    placeOrder: async () => ({ orderId: `X${++placed}` }),
+    placeOrder: async (r) => {
+      sent.push({ side: r.side, tag: r.tag ?? '', qty: r.qty });
+      return { orderId: `X${++placed}` };
+    },
     modifyOrder: async (orderId) => ({ orderId }),
     cancelOrder: async () => {},
-    quotes: async () => [],
+    quotes: async (refs) => (o.ltp === undefined ? [] : refs.map((r) => ({ ...r, ltp: o.ltp! }) as never)),
     orderBook: async () => o.orders ?? [],
     positions: async () => o.positions ?? [],
   };
   const index = new InstrumentIndex([CE, OTHER]);
-  const desk = new TradingDesk({ bus, clock, calendar, config, journal: new BusJournal(bus), broker, instruments: () => index, subscribe: () => {}, vix: { exchange: 'NSE', token: '99926017' } });
+  const desk = new TradingDesk({
+    bus, clock, calendar, config, journal: new BusJournal(bus), broker, instruments: () => index,
+    subscribe: (refs) => void subscribed.push(...refs.map((r) => r.token)), vix: { exchange: 'NSE', token: '99926017' },
+  });
+  // The ledger of the day so far (recorded at `pastAt`, by default now), replayed as a restart does.
+  for (const [type, data] of o.past ?? []) desk.apply({ type, ts: o.pastAt ?? clock.now(), data } as RustroEvent);
   desk.start();
-  // The ledger of the day so far, as a restart would have replayed it.
-  for (const [type, data] of o.past ?? []) bus.publish({ type, ts: clock.now(), data } as RustroEvent);
   const of = <T extends EventType>(t: T) => events.filter((e) => e.type === t).map((e) => e.data as Payload<T>);
-  return { desk, bus, clock, dir, of, placedCount: () => placed };
+  return { desk, bus, clock, dir, of, placedCount: () => placed, sent, subscribed };
 }
 
 describe('reconciliation', () => {
@@ -156,6 +164,84 @@ describe('reconciliation', () => {
     // Round 1 applied the order's 'open' state; nothing was reported as a mismatch in either round.
     expect(t.of('ReconciliationCompleted').map((c) => c.action)).toEqual(['applied', 'none']);
     expect(t.desk.risk.entryBlock('NIFTY', 0, t.clock.now())).toBeUndefined();
+  });
+
+  describe('then the restart carries on with what was decided', () => {
+    const AT = istToMillis('2024-02-15', '11:00');
+    const signal: Payload<'SignalRaised'> = { signalId: 'adx-mtf:NIFTY:1:CE:entry', strategy: 'adx-mtf', underlying: 'NIFTY', action: 'entry', side: 'CE', tf: '1h', barTs: AT - 3_600_000, spot: 21_910, strikeOffset: 0, reason: 'test' };
+    const pick: Payload<'OptionPicked'> = {
+      signalId: signal.signalId, underlying: 'NIFTY', exchange: 'NFO', token: CE.token, symbol: CE.symbol, expiry: '2024-02-15', strike: 21_900, optionType: 'CE',
+      lotSize: 50, spot: 21_910, atm: 21_900, rolled: false, checks: [],
+    };
+    const entryDecided: [EventType, unknown][] = [['SignalRaised', signal], ['OptionPicked', pick]];
+
+    it('an entry whose order never reached the broker is sent once more, as a new intent with its own tag', async () => {
+      const t = setup({ past: [...entryDecided, ['OrderIntentRecorded', intent('I5', { signalId: signal.signalId })]], orders: [], pastAt: AT - 10_000, ltp: 120 });
+      await t.desk.reconciler.run('start');
+      expect(t.desk.resume()).toMatchObject({ entries: [signal.signalId], exits: [] });
+      await vi.waitFor(() => expect(t.sent).toHaveLength(1));
+      expect(t.sent[0]).toMatchObject({ side: 'BUY' });
+      expect(t.sent[0]!.tag).not.toBe('I5');
+      expect(t.of('OrderIntentRecorded')).toEqual([expect.objectContaining({ signalId: signal.signalId, tag: t.sent[0]!.tag })]);
+      expect(t.subscribed).toContain(CE.token);
+    });
+
+    it('an entry decided but never recorded as an intent (the daemon died before) is made', async () => {
+      const t = setup({ past: entryDecided, orders: [], pastAt: AT - 10_000, ltp: 120 });
+      await t.desk.reconciler.run('start');
+      expect(t.desk.resume().entries).toEqual([signal.signalId]);
+      await vi.waitFor(() => expect(t.sent).toHaveLength(1));
+    });
+
+    it('but not when its signal is older than orders.resume_entry_sec, when the broker has it, or when it was skipped', async () => {
+      const old = setup({ past: entryDecided, orders: [], pastAt: AT - 61_000, ltp: 120 });
+      await old.desk.reconciler.run('start');
+      expect(old.desk.resume().entries).toEqual([]);
+      const found = setup({ past: [...entryDecided, ['OrderIntentRecorded', intent('I6', { signalId: signal.signalId })]], orders: [order('B6', 'I6', 'open', 0, 0)], pastAt: AT - 10_000, ltp: 120 });
+      await found.desk.reconciler.run('start');
+      expect(found.desk.resume()).toMatchObject({ ladders: 1, entries: [] });
+      const skipped = setup({ past: [...entryDecided, ['EntrySkipped', { signalId: signal.signalId, underlying: 'NIFTY', reason: 'zero_lots', detail: '', values: {} }]], orders: [], pastAt: AT - 10_000, ltp: 120 });
+      await skipped.desk.reconciler.run('start');
+      expect(skipped.desk.resume().entries).toEqual([]);
+      const off = setup({ past: entryDecided, orders: [], pastAt: AT - 10_000, ltp: 120, config: (c) => ({ ...c, orders: { ...c.orders, resume_entry_sec: 0 } }) });
+      await off.desk.reconciler.run('start');
+      expect(off.desk.resume().entries).toEqual([]);
+      await new Promise((r) => setTimeout(r, 10));
+      expect([old, found, skipped, off].map((t) => t.placedCount())).toEqual([0, 0, 0, 0]);
+    });
+
+    const held: [EventType, unknown][] = [
+      ['OrderIntentRecorded', intent('E1')], ['OrderPlaced', { intentId: 'E1', orderId: 'B1', foundByTag: false }],
+      ['OrderFilled', { intentId: 'E1', brokerOrderId: 'B1', fillId: 'B1-100', qty: 100, price: 120, filledAt: AT - 60_000 }],
+      ['OrderStateChanged', { intentId: 'E1', orderId: 'B1', from: 'new', to: 'filled' }],
+      ['ExitTriggered', { positionId: 'P-E1', reason: 'technical', ltp: 118, detail: 'test' }],
+    ];
+    const longAtBroker: Position[] = [{ token: CE.token, symbol: CE.symbol, exchange: 'NFO', product: 'INTRADAY', netQty: 100, buyQty: 100, sellQty: 0, buyAvg: 120, sellAvg: 0 }];
+
+    it('an exit triggered whose order was never recorded is triggered again and sent, and the held option is streamed again', async () => {
+      const t = setup({ past: held, orders: [order('B1', 'E1', 'filled', 100, 120)], positions: longAtBroker, ltp: 118 });
+      await t.desk.reconciler.run('start');
+      expect(t.desk.resume().exits).toEqual(['P-E1']);
+      expect(t.of('ExitTriggered')).toEqual([expect.objectContaining({ positionId: 'P-E1', reason: 'technical' })]);
+      await vi.waitFor(() => expect(t.sent).toEqual([expect.objectContaining({ side: 'SELL', qty: 100 })]));
+      expect(t.subscribed).toEqual([CE.token]);
+    });
+
+    it('an exit whose order never reached the broker is triggered again; one the broker has goes on with its ladder', async () => {
+      const exitIntent = intent('X1', { side: 'SELL', purpose: 'exit', positionId: 'P-E1', price: 117.7 });
+      const lost = setup({ past: [...held, ['OrderIntentRecorded', exitIntent]], orders: [order('B1', 'E1', 'filled', 100, 120)], positions: longAtBroker, ltp: 118 });
+      await lost.desk.reconciler.run('start');
+      expect(lost.of('OrderPlaceFailed')).toEqual([expect.objectContaining({ intentId: 'X1', code: 'NOT_AT_BROKER' })]);
+      expect(lost.desk.resume().exits).toEqual(['P-E1']);
+      await vi.waitFor(() => expect(lost.sent).toEqual([expect.objectContaining({ side: 'SELL', qty: 100 })]));
+      expect(lost.sent[0]!.tag).not.toBe('X1');
+
+      const working = setup({ past: [...held, ['OrderIntentRecorded', exitIntent]], orders: [order('B1', 'E1', 'filled', 100, 120), { ...order('B2', 'X1', 'open', 0, 0), side: 'SELL' }], positions: longAtBroker, ltp: 118 });
+      await working.desk.reconciler.run('start');
+      expect(working.desk.resume()).toMatchObject({ ladders: 1, exits: [] });
+      await new Promise((r) => setTimeout(r, 10));
+      expect(working.placedCount()).toBe(0);
+    });
   });
 
   it('paper mode: the ledger is the books, nothing to compare', async () => {

@@ -36,7 +36,7 @@ export type ClockDriverOptions = {
 };
 
 /** Sim ms per market step at `max` speed and in `advanceTo`. */
-const STEP_MS = 250;
+export const STEP_MS = 250;
 /** Real ms one loop turn may run before yielding to I/O. */
 const SLICE_MS = 8;
 

@@ -61,7 +61,19 @@ export type SimServerOptions = {
   faults?: FaultSpec;
   /** Wall clock (rate limits, TOTP, ack delays, stalls). Default RealClock. */
   wallClock?: Clock;
+  /**
+   * Sees every order request (place, modify, cancel) once it is authenticated
+   * and decides its fate: `pass` answers it; `drop` never reads it (the
+   * exchange never got it) and never answers; `hang` books it and never
+   * answers. The kill-anywhere harness kills its daemon on `drop` and `hang`:
+   * a death between the intent's fsync and the request, and between the
+   * request and its acknowledgement.
+   */
+  orderGate?: (request: OrderRequestKind, body: Readonly<Record<string, unknown>>) => 'pass' | 'drop' | 'hang';
 };
+
+export type OrderRequestKind = 'placeOrder' | 'modifyOrder' | 'cancelOrder';
+const ORDER_REQUESTS: ReadonlySet<string> = new Set<OrderRequestKind>(['placeOrder', 'modifyOrder', 'cancelOrder']);
 
 export type SimState = {
   simTime: number;
@@ -76,6 +88,8 @@ export type SimState = {
   subscriptions: number;
   ticksSent: number;
   framesSent: number;
+  /** Messages sent on order-status sockets (the greeting included; pongs not). */
+  orderMessagesSent: number;
   orders: number;
   faults: FaultState;
 };
@@ -104,6 +118,8 @@ export type SimServer = {
   orders(): readonly SimOrder[];
   /** Market-data frames sent so far (cheap: for a hold condition checked every step). */
   framesSent(): number;
+  /** Order-status messages sent so far (as cheap). */
+  orderMessagesSent(): number;
   /** Advances sim time to `ms` (or by `advanceMs`), respecting backpressure. */
   advanceTo(ms: number): Promise<void>;
   advanceBy(ms: number): Promise<void>;
@@ -218,6 +234,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     subscriptions: stream.subscriptions,
     ticksSent: stream.ticksSent,
     framesSent: stream.framesSent,
+    orderMessagesSent: orderStream.messagesSent,
     orders: orders.orderCount,
     faults: faults.state,
   });
@@ -290,11 +307,15 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     }
     if (opts.rateLimits !== false && !limiter.allow(client, route.bucket)) return send(res, text(403, RATE_LIMIT_TEXT));
 
+    const orderRequest = route.path.slice(route.path.lastIndexOf('/') + 1);
+    const fate = opts.orderGate !== undefined && ORDER_REQUESTS.has(orderRequest) ? opts.orderGate(orderRequest as OrderRequestKind, body) : 'pass';
+    if (fate === 'drop') return;
     if (route.path.endsWith('/placeOrder')) {
       const rej = faults.takeOrderRejection();
       if (rej !== undefined) return send(res, fail(rej.code, rej.message));
     }
     const reply = route.handle({ core, body, session: session!, tail });
+    if (fate === 'hang') return;
     if (reply.booked === true && faults.takeDropOrderResponse()) {
       req.socket.destroy();
       return;
@@ -377,6 +398,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     holdWhile: (busy) => void holds.push(busy),
     orders: () => orders.all(),
     framesSent: () => stream.framesSent,
+    orderMessagesSent: () => orderStream.messagesSent,
     advanceTo: (ms) => driver.advanceTo(ms),
     advanceBy: (ms) => driver.advanceTo(driver.now() + ms),
     setFaults: (spec) => faults.apply(spec, actions),

@@ -56,6 +56,7 @@ export class MarketStream {
   private readonly exType = new Map<string, number>();
   private readonly garbageRng: () => number;
   ticksSent = 0;
+  /** Every binary frame sent: ticks, subscription snapshots and garbage (a client counts what it reads the same way). */
   framesSent = 0;
 
   constructor(private readonly d: MarketStreamDeps) {
@@ -173,7 +174,9 @@ export class MarketStream {
     if (silent) return;
     for (const t of fresh) {
       const q = this.d.market.quote(t);
-      if (q !== undefined) conn.ws.send(encodeTick(mode, this.exType.get(t)!, q, this.seq.get(t) ?? 0));
+      if (q === undefined) continue;
+      conn.ws.send(encodeTick(mode, this.exType.get(t)!, q, this.seq.get(t) ?? 0));
+      this.framesSent++;
     }
   }
 
@@ -194,6 +197,7 @@ export class MarketStream {
       if (c.garbage > 0) {
         c.garbage--;
         c.ws.send(garbageFrame(this.garbageRng, q));
+        this.framesSent++;
       }
       for (let m = 1; m <= 3; m++) {
         if ((mask & (1 << m)) === 0) continue;
