@@ -14,7 +14,7 @@
  * The simulator is paused while the daemon is down, so a restart costs no
  * market time and the killed run is comparable with the reference run.
  *
- * As a script: `npm run kill-anywhere -- [--day D] [--seed N] [--kills N] [--order-kills N] [--keep]`
+ * As a script: `npm run kill-anywhere -- [--day D] [--strategy S] [--seed N] [--kill-seed N] [--kills N] [--order-kills N] [--keep]`
  * prints what each run did and whether they agree.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -224,7 +224,7 @@ export function tradeList(r: KillRunResult): string[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { day: { type: 'string', default: '2024-02-21' }, strategy: { type: 'string', default: 'adx-mtf' }, seed: { type: 'string', default: '4' }, kills: { type: 'string', default: '30' }, 'order-kills': { type: 'string', default: '6' }, keep: { type: 'boolean', default: false } },
+    options: { day: { type: 'string', default: '2024-02-21' }, strategy: { type: 'string', default: 'adx-mtf' }, 'kill-seed': { type: 'string' }, seed: { type: 'string', default: '4' }, kills: { type: 'string', default: '30' }, 'order-kills': { type: 'string', default: '6' }, keep: { type: 'boolean', default: false } },
   });
   const dir = mkdtempSync(join(tmpdir(), 'rustro-kill-anywhere-'));
   const base = defaultConfig();
@@ -233,7 +233,8 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const reference = await runWithKills({ ...common, kills: 0, orderKills: 0, dataDir: join(dir, 'reference') });
     const t1 = Date.now();
-    const killed = await runWithKills({ ...common, kills: Number(values.kills), orderKills: Number(values['order-kills']), dataDir: join(dir, 'killed') });
+    const killSeed = values['kill-seed'] === undefined ? {} : { killSeed: Number(values['kill-seed']) };
+    const killed = await runWithKills({ ...common, ...killSeed, kills: Number(values.kills), orderKills: Number(values['order-kills']), dataDir: join(dir, 'killed') });
     const t2 = Date.now();
     console.log(`reference run: ${reference.closed.length} trades, realised ${reference.realised} (${((t1 - t0) / 1000).toFixed(1)} s)`);
     for (const t of tradeList(reference)) console.log(`  ${t}`);
