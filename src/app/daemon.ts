@@ -32,6 +32,7 @@ import { replayToday } from './restore.js';
 import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
 import type { Underlying } from '../strategy/strategy.js';
 import { BrokerLink } from './broker-link.js';
+import type { MarketLink } from './market-link.js';
 import { acquireLock, releaseLock, type LockResult } from './lock.js';
 import { describe, severity } from './narrator.js';
 import { VERSION } from './version.js';
@@ -47,6 +48,12 @@ export type DaemonDeps = {
   log: Logger;
   /** With secrets the daemon connects to the broker; without, it runs the bare skeleton. */
   secrets?: Secrets;
+  /** The process id recorded in `DaemonStarted` (default this process's): a backtest records 1, so its ledger is the same every run. */
+  pid?: number;
+  /** Look for the operator's KILL and RECONCILE files (default true; a backtest has no operator). */
+  operatorFiles?: boolean;
+  /** Another market than the live broker (a backtest's in-process replay); used instead of secrets. */
+  link?: (wiring: { bus: EventBus; clock: Clock; calendar: TradingCalendar }) => MarketLink;
   calendar?: TradingCalendar;
   /** Extra subscriber for every event (the demo's narrative). */
   onEvent?: (event: RustroEvent) => void;
@@ -64,7 +71,7 @@ export class Daemon {
   readonly stopped: Promise<string> = new Promise((r) => (this.resolveStopped = r));
   private failure: Error | undefined;
   private heartbeat: TimerHandle | undefined;
-  private link: BrokerLink | undefined;
+  private link: MarketLink | undefined;
   private pipeline: MarketPipeline | undefined;
   private runner: StrategyRunner | undefined;
   private money: MoneyPath | undefined;
@@ -116,8 +123,11 @@ export class Daemon {
       journal.appended(event, written);
     }, 'ledger');
     bus.onAny((event) => {
+      // The level first: most events (ticks, minute bars) are below it, and their text would be thrown away.
+      const level = severity(event);
+      if (!log.isLevelEnabled(level)) return;
       const text = describe(event);
-      if (text !== undefined) log[severity(event)]({ event: event.type, data: event.data }, text);
+      if (text !== undefined) log[level]({ event: event.type, data: event.data }, text);
     }, 'log');
     if (deps.onEvent !== undefined) bus.onAny(deps.onEvent, 'narrative');
     // A debug-level sign of life in the log (the systemd watchdog keeps its own timer: app/watchdog.ts).
@@ -160,7 +170,7 @@ export class Daemon {
     this.retentionTimer = (deps.ioClock ?? clock).setInterval(24 * 3_600_000, () => this.retain());
     bus.emit('DaemonStarted', {
       mode: config.trading.enable_paper_trading ? 'paper' : 'live',
-      pid: process.pid,
+      pid: deps.pid ?? process.pid,
       version: VERSION,
       dataDir: config.app.data_dir,
     });
@@ -170,19 +180,14 @@ export class Daemon {
     this.pipeline = new MarketPipeline({ bus, clock, ioClock: deps.ioClock ?? clock, calendar, settings: config.market, dataDir: config.app.data_dir, watch });
     this.pipeline.start();
     this.runner = this.startStrategy(calendar, watch);
-    if (deps.secrets !== undefined) {
-      this.link = new BrokerLink({
-        config,
-        secrets: deps.secrets,
-        bus,
-        clock,
-        ioClock: deps.ioClock ?? clock,
-        log,
-        calendar,
-      });
+    const secrets = deps.secrets;
+    const link = deps.link?.({ bus, clock, calendar })
+      ?? (secrets === undefined ? undefined : new BrokerLink({ config, secrets, bus, clock, ioClock: deps.ioClock ?? clock, log, calendar }));
+    if (link !== undefined) {
+      this.link = link;
       this.money = startMoneyPath({
         bus, clock, ioClock: deps.ioClock ?? clock, calendar, config, journal: this.journal, link: this.link,
-        vix: this.vixRef(), runId: String(this.restoreUpTo),
+        vix: this.vixRef(), runId: String(this.restoreUpTo), operatorFiles: deps.operatorFiles ?? true,
       });
       await this.restore();
       try {
@@ -324,7 +329,7 @@ export class Daemon {
   }
 
   /** The broker connection, when the daemon has one. */
-  get broker(): BrokerLink | undefined {
+  get broker(): MarketLink | undefined {
     return this.link;
   }
 

@@ -15,7 +15,7 @@ import type { Config } from '../core/config.js';
 import type { TradingCalendar } from '../market/calendar.js';
 import type { Journal } from '../trading/order-manager.js';
 import { TradingDesk } from '../trading/trading-desk.js';
-import type { BrokerLink } from './broker-link.js';
+import type { MarketLink } from './market-link.js';
 
 export const KILL_FILE = 'KILL';
 
@@ -28,10 +28,12 @@ export function startMoneyPath(o: {
   calendar: TradingCalendar;
   config: Config;
   journal: Journal;
-  link: BrokerLink;
+  link: MarketLink;
   vix: InstrumentRef;
   /** Distinguishes paper order ids across restarts of one day (the ledger's last seq at start). */
   runId: string;
+  /** Poll the KILL and RECONCILE files (false in a backtest: no operator, and a simulated second is microseconds). */
+  operatorFiles: boolean;
 }): MoneyPath {
   const { bus, clock, config, link } = o;
   const index = () => link.broker.instrumentIndex;
@@ -55,7 +57,7 @@ export function startMoneyPath(o: {
   desk.start();
   // The kill switch's file: checked every second on the I/O clock (it is an operator's hand, not market time).
   const killFile = join(config.app.data_dir, KILL_FILE);
-  const poll: TimerHandle = o.ioClock.setInterval(1000, () => {
+  const poll: TimerHandle | undefined = !o.operatorFiles ? undefined : o.ioClock.setInterval(1000, () => {
     if (existsSync(killFile)) desk.kill('file', `${killFile} exists`);
     desk.reconciler.checkDecision();
   });
@@ -63,7 +65,7 @@ export function startMoneyPath(o: {
     desk,
     paper,
     async stop(flatten, timeoutMs) {
-      o.ioClock.cancel(poll);
+      if (poll !== undefined) o.ioClock.cancel(poll);
       desk.beginStop(flatten);
       // Waits on the I/O clock: the broker's answers to the exits come in real time, whatever the market clock does.
       const deadline = o.ioClock.now() + timeoutMs;

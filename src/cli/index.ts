@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<Command>> = {
   instruments: async () => (await import('./instruments.js')).default,
   data: async () => (await import('./data.js')).default,
   status: async () => (await import('./status.js')).default,
+  backtest: async () => (await import('./backtest.js')).default,
   reconcile: async () => (await import('./reconcile.js')).default,
 };
 

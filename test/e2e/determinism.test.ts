@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startSimSession } from '../../src/app/sim-session.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/log.js';
+import { playToClose } from './support/sim-day.js';
 
 const DAY = '2024-02-21';
 const dirs: string[] = [];
@@ -25,13 +26,7 @@ async function run(): Promise<string[]> {
     config: defaultConfig(), dataDir: join(dir, 'data'), day: DAY, seed: 9,
     log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
   });
-  await s.daemon.marketReady;
-  for (let i = 0; i < 500 && s.sim.state().subscriptions < 3; i++) await new Promise((r) => setTimeout(r, 2));
-  s.sim.setSpeed('max');
-  while (!s.sim.state().sessionOver) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 100));
-  await s.daemon.stop('test over');
-  await s.sim.close();
+  await playToClose(s);
   // The pid and the (temporary) data dir differ between runs by construction; everything else must not.
   return readFileSync(join(dir, 'data', 'ledger', `${DAY}.jsonl`), 'utf8').trim().split('\n')
     .map((l) => l.replace(/"pid":\d+/, '"pid":0').replaceAll(dir, '<dir>').replace(/"h":"[0-9a-f]+"/, '"h":""'));

@@ -19,6 +19,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { BrokerLink } from '../../../src/app/broker-link.js';
 import { Daemon } from '../../../src/app/daemon.js';
 import { RealClock, SimClock } from '../../../src/core/clock.js';
 import type { Config } from '../../../src/core/config.js';
@@ -40,7 +41,7 @@ async function main(init: ChildInit): Promise<void> {
   const clock = new SimClock(init.now);
   const log = createLogger({ level: 'info', format: 'json', destination: createWriteStream(join(init.config.app.data_dir, 'daemon.log'), { flags: 'a' }), isTty: false });
   const daemon = await Daemon.start({ config: init.config, clock, ioClock: new RealClock(), log, secrets: demoAccountSecrets() });
-  const link = daemon.broker!;
+  const link = daemon.broker as BrokerLink;
   const frames = (): number => link.feed.counters.frames;
   const orderMessages = (): number => link.broker.orderUpdates.stats.messages;
   await daemon.marketReady;

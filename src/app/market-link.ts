@@ -1,0 +1,29 @@
+/**
+ * What the daemon needs from its connection to a market: a broker behind the
+ * port (orders, quotes, candles, the day's instruments), a tick stream it can
+ * subscribe options on, and a life (connect, disconnect). `BrokerLink` is the
+ * live one (SmartAPI over the network); `backtest/replay-link.ts` replays the
+ * simulator's market in-process, without sockets, for `rustro backtest`.
+ */
+import type { Broker, FeedMode, InstrumentRef } from '../broker/broker.js';
+import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
+
+/** The feed's counters the health endpoint, the watchdog and the lock-step read. */
+export type FeedReadings = { readonly frames: number; readonly ticks: number; readonly rejected: number; readonly reconnects: number };
+
+export interface MarketLink {
+  readonly broker: Broker & { readonly instrumentIndex: InstrumentIndex | undefined };
+  readonly feed: {
+    subscribe(refs: InstrumentRef[], mode: FeedMode): void;
+    readonly counters: FeedReadings;
+    readonly openConnections: number;
+    readonly subscriptionCount: number;
+  };
+  /** Link work in flight (the morning routine): an in-process replay waits for it. */
+  readonly busy?: boolean;
+  /** The active watchlist as feed references. */
+  watchlist(): InstrumentRef[];
+  /** Logs in, loads the day's instruments, subscribes the watchlist, starts the streams. Throws if refused. */
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}

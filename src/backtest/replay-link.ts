@@ -1,0 +1,208 @@
+/**
+ * The daemon's market link for a backtest: the simulator's market generator
+ * in the same process, no sockets. It serves what `rustro sim` serves over
+ * the network — the day's instrument master (through the adapter's own row
+ * mapping), quotes, candles (the simulator's own aggregation) and ticks (each
+ * encoded as the simulator's binary frame and decoded by the adapter's codec)
+ * — so a backtest day sees exactly what a paper session against the simulator
+ * sees. Orders never reach it: a backtest trades on paper.
+ *
+ * Time does not move here: the backtest's driver moves the market and the
+ * clock (`engine.ts`), and hands each step's quotes to `deliver`.
+ */
+import type {
+  Broker, BrokerSession, Candle, CandleRequest, FeedMode, Funds, Instrument, InstrumentRef, Order, OrderAck, Position, Quote, QuoteMode, TickStream, Trade,
+} from '../broker/broker.js';
+import { decodeTick, isRejection } from '../broker/smartapi/codec.js';
+import { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
+import { mapMasterRow } from '../broker/smartapi/instruments.js';
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Config } from '../core/config.js';
+import type { FeedReadings, MarketLink } from '../app/market-link.js';
+import type { SimMarket, SimQuote } from '../sim/market/types.js';
+import { candles as simCandles } from '../sim/server/candles.js';
+import { type FrameMode, encodeTick, exchangeTypeOf } from '../sim/server/frames.js';
+import { masterRow } from '../sim/server/instrument-master.js';
+
+const FRAME_MODE: Record<FeedMode, FrameMode> = { ltp: 1, quote: 2, snap: 3 };
+const INTERVAL: Record<CandleRequest['interval'], string> = {
+  '1m': 'ONE_MINUTE', '3m': 'THREE_MINUTE', '5m': 'FIVE_MINUTE', '10m': 'TEN_MINUTE', '15m': 'FIFTEEN_MINUTE', '30m': 'THIRTY_MINUTE', '1h': 'ONE_HOUR', '1d': 'ONE_DAY',
+};
+
+/** The replayed feed: remembers what is subscribed and turns the market's quotes into the adapter's `Tick` events. */
+class ReplayFeed implements TickStream {
+  private readonly modes = new Map<string, FrameMode>();
+  /** The subscribed tokens as the market wants them; rebuilt only when a subscription changes (read every 250 ms step). */
+  private tokenSet: ReadonlySet<string> | undefined;
+  private readonly seq = new Map<string, number>();
+  private readonly snapshots: SimQuote[] = [];
+  private readonly c = { frames: 0, ticks: 0, rejected: 0, reconnects: 0 };
+
+  constructor(private readonly market: SimMarket, private readonly bus: EventBus, private readonly exType: Map<string, number>) {}
+
+  subscribe(refs: InstrumentRef[], mode: FeedMode): void {
+    for (const r of refs) {
+      if (this.modes.has(r.token)) continue;
+      this.modes.set(r.token, FRAME_MODE[mode]);
+      this.tokenSet = undefined;
+      // As the simulator does: a new subscription is answered with the instrument's current state.
+      const q = this.market.quote(r.token);
+      if (q !== undefined) this.snapshots.push(q);
+    }
+  }
+
+  unsubscribe(refs: InstrumentRef[]): void {
+    for (const r of refs) this.modes.delete(r.token);
+    this.tokenSet = undefined;
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  /** Tokens the market must price. */
+  tokens(): ReadonlySet<string> {
+    return (this.tokenSet ??= new Set(this.modes.keys()));
+  }
+
+  get counters(): FeedReadings {
+    return { ...this.c };
+  }
+
+  get openConnections(): number {
+    return 1;
+  }
+
+  get subscriptionCount(): number {
+    return this.modes.size;
+  }
+
+  /** Snapshots owed to new subscriptions: delivered before the next market step, as a socket would. */
+  flushSnapshots(): boolean {
+    if (this.snapshots.length === 0) return false;
+    for (const q of this.snapshots.splice(0)) this.send(q, this.seq.get(q.token) ?? 0);
+    return true;
+  }
+
+  /** One step's ticks, in order. */
+  deliver(quotes: readonly SimQuote[]): void {
+    for (const q of quotes) {
+      if (!this.modes.has(q.token)) continue;
+      const seq = (this.seq.get(q.token) ?? 0) + 1;
+      this.seq.set(q.token, seq);
+      this.send(q, seq);
+    }
+  }
+
+  private send(q: SimQuote, seq: number): void {
+    const mode = this.modes.get(q.token);
+    if (mode === undefined) return;
+    this.c.frames++;
+    const r = decodeTick(encodeTick(mode, this.exType.get(q.token) ?? 0, q, seq));
+    if (isRejection(r)) {
+      this.c.rejected++;
+      return;
+    }
+    this.c.ticks++;
+    this.bus.emit('Tick', r);
+  }
+}
+
+const refused = (what: string) => async (): Promise<never> => {
+  throw new Error(`a backtest has no broker to ${what}: it trades on paper`);
+};
+
+/** The broker port over the market generator: market data only. */
+class ReplayBroker implements Broker {
+  instrumentIndex: InstrumentIndex | undefined;
+  private list: Instrument[] = [];
+
+  constructor(private readonly market: SimMarket, private readonly clock: Clock, readonly ticks: ReplayFeed) {}
+
+  load(): void {
+    this.list = this.market.instruments().flatMap((i) => {
+      const r = mapMasterRow(masterRow(i));
+      return 'ok' in r ? [r.ok] : [];
+    });
+    this.instrumentIndex = new InstrumentIndex(this.list);
+  }
+
+  async login(): Promise<BrokerSession> {
+    return { clientCode: 'BACKTEST', loggedInAt: this.clock.now(), expiresAt: this.market.closeMs };
+  }
+
+  refresh = this.login;
+  async logout(): Promise<void> {}
+  funds: () => Promise<Funds> = refused('report funds');
+  placeOrder: () => Promise<OrderAck> = refused('place an order');
+  modifyOrder: () => Promise<OrderAck> = refused('modify an order');
+  cancelOrder: () => Promise<void> = refused('cancel an order');
+  async orderBook(): Promise<Order[]> {
+    return [];
+  }
+  async tradeBook(): Promise<Trade[]> {
+    return [];
+  }
+  async orderStatus(): Promise<Order | undefined> {
+    return undefined;
+  }
+  async findOrderByTag(): Promise<Order | undefined> {
+    return undefined;
+  }
+  async positions(): Promise<Position[]> {
+    return [];
+  }
+
+  async instruments(): Promise<Instrument[]> {
+    return this.list;
+  }
+
+  async quotes(refs: InstrumentRef[], _mode: QuoteMode): Promise<Quote[]> {
+    const out: Quote[] = [];
+    for (const r of refs) {
+      const q = this.market.quote(r.token);
+      if (q === undefined) continue;
+      out.push({
+        token: r.token, exchange: r.exchange, ltp: q.ltp, open: q.open, high: q.high, low: q.low, close: q.prevClose, volume: q.volume, oi: q.oi,
+        upperCircuit: q.upperCircuit, lowerCircuit: q.lowerCircuit, bids: q.bids.map((l) => ({ ...l })), asks: q.asks.map((l) => ({ ...l })),
+      });
+    }
+    return out;
+  }
+
+  async candles(req: CandleRequest): Promise<Candle[]> {
+    const r = simCandles(this.market, {
+      exchange: req.exchange, symboltoken: req.token, interval: INTERVAL[req.interval], fromdate: istMinute(req.from), todate: istMinute(req.to),
+    }, this.clock.now());
+    if (!r.ok) throw new Error(`candles ${req.token} ${req.interval}: ${r.code} ${r.message}`);
+    return r.rows.map(([ts, open, high, low, close, volume]) => ({ ts: Date.parse(ts), open, high, low, close, volume }));
+  }
+}
+
+/** "YYYY-MM-DD HH:MM" in IST, as getCandleData takes its range. */
+function istMinute(ms: number): string {
+  return new Date(ms + 19_800_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+export class ReplayLink implements MarketLink {
+  readonly broker: ReplayBroker;
+  readonly feed: ReplayFeed;
+  readonly busy = false;
+
+  constructor(market: SimMarket, private readonly config: Config, bus: EventBus, clock: Clock) {
+    const exType = new Map(market.instruments().map((i) => [i.token, exchangeTypeOf(i.segment)]));
+    this.feed = new ReplayFeed(market, bus, exType);
+    this.broker = new ReplayBroker(market, clock, this.feed);
+  }
+
+  watchlist(): InstrumentRef[] {
+    return this.config.watchlist.filter((w) => w.active).map((w) => ({ exchange: w.exchange, token: w.token }));
+  }
+
+  async connect(): Promise<void> {
+    this.broker.load();
+    this.feed.subscribe(this.watchlist(), this.config.feed.mode);
+  }
+
+  async disconnect(): Promise<void> {}
+}
