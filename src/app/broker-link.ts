@@ -9,10 +9,19 @@
  * the demo) and decides whether the session is open; `ioClock` paces network
  * work — heartbeats, dead-link timers, backoff, rate-limit windows — which
  * must run on real time whatever the market's time does.
+ *
+ * The morning routine is on `clock`. It is an event of the exchange's
+ * calendar — before the open of each trading day, as the session dies at the
+ * market's midnight — not network pacing: live the two clocks are one object,
+ * so nothing changes there, while a replay (the demo, a multi-day soak in
+ * accelerated time) sees its nights and mornings when the market does, not
+ * hours of wall time later. Weekends and holidays have no morning: the next
+ * one is the next trading day's `broker.daily_login_ist`. A failed morning is
+ * network work and is retried on `ioClock`, every minute.
  */
 import { join } from 'node:path';
 import type { EventBus } from '../core/bus.js';
-import { type Clock, type TimerHandle, istDate } from '../core/clock.js';
+import { type Clock, type TimerHandle, istDate, istToMillis } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { Secrets } from '../core/secrets.js';
@@ -54,8 +63,13 @@ export class BrokerLink {
   readonly broker: SmartApiBroker;
   readonly feed: SmartStreamFeed;
   private readonly recorder: FrameRecorder | undefined;
+  /** The next morning, on the market clock. */
   private relogin: TimerHandle | undefined;
+  /** A failed morning's retry, on the I/O clock. */
+  private retry: TimerHandle | undefined;
   private morning: Promise<void> | undefined;
+  private renewing = false;
+  private nextMorning: number | undefined;
   private stopped = false;
 
   constructor(private readonly deps: BrokerLinkDeps) {
@@ -139,9 +153,20 @@ export class BrokerLink {
     this.deps.bus.emit('InstrumentsLoaded', { count: instruments.length, options: instruments.filter((i) => i.kind === 'option').length });
   }
 
+  /** The morning routine is running (login, instrument master, reconnects): an in-process replay waits for it. */
+  get busy(): boolean {
+    return this.renewing;
+  }
+
+  /** When the next morning routine runs (market time), or undefined when none is scheduled. */
+  get nextMorningAt(): number | undefined {
+    return this.nextMorning;
+  }
+
   async disconnect(): Promise<void> {
     this.stopped = true;
-    if (this.relogin !== undefined) this.deps.ioClock.cancel(this.relogin);
+    if (this.relogin !== undefined) this.deps.clock.cancel(this.relogin);
+    if (this.retry !== undefined) this.deps.ioClock.cancel(this.retry);
     // A morning routine in flight finishes (or fails) first, so it cannot leave a session or a socket behind.
     await this.morning?.catch(() => {});
     await this.feed.stop();
@@ -156,19 +181,37 @@ export class BrokerLink {
    * The morning routine, before the open: a fresh session, the day's
    * instrument master (new expiries), and both sockets reconnected on the new
    * tokens — a socket left on yesterday's token is the known way to a feed
-   * that goes mute at the open. A failure is retried every minute.
+   * that goes mute at the open. Scheduled on the market clock for the next
+   * trading day (see the header); a failure is retried every minute.
    */
-  private scheduleRelogin(at = this.broker.nextLoginAt()): void {
+  private scheduleRelogin(): void {
     if (this.stopped) return;
-    this.relogin = this.deps.ioClock.setTimer(at, () => {
-      this.morning = this.renewDay().then(
-        () => this.scheduleRelogin(),
-        (err: unknown) => {
-          this.deps.log.error({ err }, 'the morning login failed; retrying in 60 s');
-          this.scheduleRelogin(this.deps.ioClock.now() + 60_000);
-        },
-      );
-    });
+    const at = morningAfter(this.deps.clock.now(), this.deps.config.broker.daily_login_ist, this.deps.calendar);
+    this.nextMorning = at;
+    if (at === undefined) {
+      this.deps.log.error('no trading day in the next 15 days of the exchange calendar: no morning login is scheduled');
+      return;
+    }
+    this.relogin = this.deps.clock.setTimer(at, () => this.runMorning());
+  }
+
+  private runMorning(): void {
+    this.relogin = undefined;
+    this.retry = undefined;
+    if (this.stopped) return;
+    this.renewing = true;
+    this.morning = this.renewDay().then(
+      () => {
+        this.renewing = false;
+        this.scheduleRelogin();
+      },
+      (err: unknown) => {
+        this.renewing = false;
+        if (this.stopped) return;
+        this.deps.log.error({ err }, 'the morning login failed; retrying in 60 s');
+        this.retry = this.deps.ioClock.setTimer(this.deps.ioClock.now() + 60_000, () => this.runMorning());
+      },
+    );
   }
 
   private async renewDay(): Promise<void> {
@@ -181,4 +224,19 @@ export class BrokerLink {
     await this.feed.start();
     await this.broker.orderUpdates.start();
   }
+}
+
+/**
+ * The next morning login strictly after `nowMs`: `loginAt` (IST HH:MM) on the
+ * first day from today on with a trading session by `calendar`, within 15
+ * days; undefined if there is none.
+ */
+export function morningAfter(nowMs: number, loginAt: string, calendar: Pick<TradingCalendar, 'sessionWindows'>): number | undefined {
+  let date = istDate(nowMs);
+  for (let d = 0; d < 16; d++, date = istDate(istToMillis(date) + 36 * 3_600_000)) {
+    if (calendar.sessionWindows(date).length === 0) continue;
+    const at = istToMillis(date, loginAt);
+    if (at > nowMs) return at;
+  }
+  return undefined;
 }

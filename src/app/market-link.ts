@@ -20,7 +20,7 @@ export interface MarketLink {
     readonly subscriptionCount: number;
   };
   /** Link work in flight (the morning routine): an in-process replay waits for it. */
-  readonly busy?: boolean;
+  readonly busy: boolean;
   /** The active watchlist as feed references. */
   watchlist(): InstrumentRef[];
   /** Logs in, loads the day's instruments, subscribes the watchlist, starts the streams. Throws if refused. */

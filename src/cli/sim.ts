@@ -1,13 +1,14 @@
 /**
  * `rustro sim`: the SmartAPI-compatible market and broker simulator on
- * loopback. Replays one bundled session through the REST API, SmartStream and
- * the order-status socket; prints its URLs and the demo account's credentials
+ * loopback. Replays one bundled session (or `--days N` consecutive trading
+ * days, through the nights) through the REST API, SmartStream and the
+ * order-status socket; prints its URLs and the demo account's credentials
  * (simulator-only values). Runs until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
 import { RealClock } from '../core/clock.js';
 import type { SimMarket } from '../sim/market/types.js';
-import { bundledSessions, createMarket } from '../sim/market/market.js';
+import { bundledSessions, consecutiveSessions, createMarket } from '../sim/market/market.js';
 import { DEMO_ACCOUNT, DEMO_API_KEY, totpAt } from '../sim/server/auth.js';
 import type { Speed } from '../sim/server/clock-driver.js';
 import { type FaultSpec, parseFaultFlags } from '../sim/server/faults.js';
@@ -27,10 +28,11 @@ export const bundledMarketFactory: SimMarketFactory = ({ day, seed }) => {
   return createMarket({ day: chosen, seed });
 };
 
-const USAGE = `usage: rustro sim [--port N] [--speed X|max|0] [--date YYYY-MM-DD] [--time HH:MM] [--seed N] [--fault NAME[=VALUE]]...
+const USAGE = `usage: rustro sim [--port N] [--speed X|max|0] [--date YYYY-MM-DD] [--days N] [--time HH:MM] [--seed N] [--fault NAME[=VALUE]]...
   --port    TCP port on 127.0.0.1 (default ${DEFAULT_SIM_PORT}; 0 = any free port)
   --speed   sim-time speed: 1 = real time, 60 = a minute per second, max = as fast as the client reads, 0 = paused (default 1)
   --date    bundled IST session to replay (default the latest)
+  --days    consecutive trading days from --date on, through the nights (weekends and holidays skipped; default 1)
   --time    IST start time on that day (default 09:15; kept inside 09:15–15:30)
   --seed    seed for ticks, ids and fault dice (default 1)
   --fault   drop-ws=market|order|all, stall=SEC, stall-silent=SEC, garbage=N, http429=RATE, http500=RATE,
@@ -47,7 +49,7 @@ export function makeSimCommand(factory: SimMarketFactory = bundledMarketFactory,
         ({ values } = parseArgs({
           args,
           strict: true,
-          options: { port: { type: 'string' }, speed: { type: 'string' }, date: { type: 'string' }, time: { type: 'string' }, seed: { type: 'string' }, fault: { type: 'string', multiple: true } },
+          options: { port: { type: 'string' }, speed: { type: 'string' }, date: { type: 'string' }, days: { type: 'string' }, time: { type: 'string' }, seed: { type: 'string' }, fault: { type: 'string', multiple: true } },
         }));
       } catch (err) {
         throw new UsageError((err as Error).message);
@@ -61,6 +63,8 @@ export function makeSimCommand(factory: SimMarketFactory = bundledMarketFactory,
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${String(values.seed)}'`);
       const day = values.date as string | undefined;
       if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new UsageError(`--date must be YYYY-MM-DD, got '${day}'`);
+      const dayCount = Number(values.days ?? 1);
+      if (!Number.isInteger(dayCount) || dayCount < 1) throw new UsageError(`--days must be an integer ≥ 1, got '${String(values.days)}'`);
       const time = values.time as string | undefined;
       if (time !== undefined && !/^\d{2}:\d{2}$/.test(time)) throw new UsageError(`--time must be HH:MM, got '${time}'`);
       let faults: FaultSpec | undefined;
@@ -71,9 +75,27 @@ export function makeSimCommand(factory: SimMarketFactory = bundledMarketFactory,
       }
 
       const market = factory({ day, seed });
-      const sim = await startSimServer({ market, port, speed, seed, ...(time === undefined ? {} : { start: time }), ...(faults === undefined ? {} : { faults }) });
+      let later: string[] = [];
+      if (dayCount > 1) {
+        try {
+          later = consecutiveSessions({ from: market.day, count: dayCount }).slice(1);
+        } catch (err) {
+          throw new UsageError(`--days ${dayCount}: ${(err as Error).message}`);
+        }
+      }
+      const nextMarket = (): SimMarket | undefined => {
+        const next = later.shift();
+        return next === undefined ? undefined : factory({ day: next, seed });
+      };
+      const sim = await startSimServer({
+        market, port, speed, seed,
+        ...(dayCount > 1 ? { nextMarket } : {}),
+        ...(time === undefined ? {} : { start: time }),
+        ...(faults === undefined ? {} : { faults }),
+      });
       const st = sim.state();
-      io.out(`Rustro SmartAPI simulator — session ${market.day}, sim time ${st.simTimeIst.slice(11, 19)} IST, speed ${String(speed)}, seed ${seed}`);
+      const span = dayCount > 1 ? `sessions ${market.day} + ${dayCount - 1} more trading days` : `session ${market.day}`;
+      io.out(`Rustro SmartAPI simulator — ${span}, sim time ${st.simTimeIst.slice(11, 19)} IST, speed ${String(speed)}, seed ${seed}`);
       io.out(`  REST base          ${sim.url}`);
       io.out(`  instrument master  ${sim.masterUrl}  (${market.instruments().length} instruments)`);
       io.out(`  market data WS     ${sim.streamUrl}`);

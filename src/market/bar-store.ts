@@ -207,6 +207,17 @@ export class BarStore {
     return this.rings.get(key(ref.exchange, ref.token, tf));
   }
 
+  /** Drops the rings `keep` says no to (their bars stay in the day files); returns how many went. */
+  prune(keep: (ring: BarRing) => boolean): number {
+    let n = 0;
+    for (const [k, ring] of this.rings) {
+      if (keep(ring)) continue;
+      this.rings.delete(k);
+      n++;
+    }
+    return n;
+  }
+
   /** Every ring held. */
   allRings(): BarRing[] {
     return [...this.rings.values()];

@@ -112,6 +112,9 @@ export class MarketPipeline {
     if (first !== undefined && now > first.open && (this.o.watch ?? []).length > 0) this.aggregator.markGap(this.o.watch, first.open);
 
     this.subs.push(bus.on('Tick', (e) => this.onTick(e.data), 'market aggregator'));
+    // Each morning's master: the rings of yesterday's options (and anything else no longer watched
+    // or needed) go, or a daemon that runs for months keeps one per contract it ever traded.
+    this.subs.push(bus.on('InstrumentsLoaded', () => this.pruneRings(), 'market rings'));
     this.subs.push(bus.on('FeedDisconnected', () => {
       this.disconnected = true;
       this.aggregator.markGap();
@@ -124,6 +127,13 @@ export class MarketPipeline {
     this.staleness.start();
     this.dropsSince = now;
     this.dropTimer = clock.setInterval(this.o.dropReportMs ?? 60_000, () => this.reportDrops());
+  }
+
+  /** Drops rings of instruments neither watched nor needed that have no bar yet today. */
+  private pruneRings(): void {
+    const kept = new Set([...(this.o.watch ?? []), ...[...this.needs.values()].map((n) => n.ref)].map((r) => `${r.exchange}:${r.token}`));
+    const todayOpen = this.sessions.windowsOf(this.o.clock.now())[0]?.open ?? this.o.clock.now();
+    this.store.prune((ring) => kept.has(`${ring.exchange}:${ring.token}`) || (ring.at(-1)?.end ?? -Infinity) > todayOpen);
   }
 
   /**

@@ -1,17 +1,21 @@
 /**
  * The daily rollover: the broker session dies at midnight IST, so every
- * morning before the open the daemon logs in afresh, reloads the instrument
- * master and reconnects both sockets on the new tokens (a socket left on
- * yesterday's token is how other bots end up with a mute feed at the open).
+ * trading morning before the open the daemon logs in afresh, reloads the
+ * instrument master and reconnects both sockets on the new tokens (a socket
+ * left on yesterday's token is how other bots end up with a mute feed at the
+ * open). The morning is a market-calendar event: it runs on the market clock
+ * (here the simulator's, replaying Friday and then Monday), not on the I/O
+ * clock, and a weekend has none.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BrokerLink } from '../../src/app/broker-link.js';
 import { Daemon } from '../../src/app/daemon.js';
 import { demoAccountSecrets } from '../../src/sim/server/auth.js';
-import { SimClock, istToMillis } from '../../src/core/clock.js';
+import { SimClock, istDate, istToMillis } from '../../src/core/clock.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { RustroEvent } from '../../src/core/events.js';
 import { createLogger } from '../../src/core/log.js';
@@ -19,7 +23,8 @@ import { createMarket } from '../../src/sim/market/market.js';
 import { type SimServer, startSimServer } from '../../src/sim/server/server.js';
 import { waitFor as until } from '../support/wait.js';
 
-const DAY = '2024-01-02';
+const FRIDAY = '2024-01-05';
+const MONDAY = '2024-01-08';
 let sim: SimServer | undefined;
 let daemon: Daemon | undefined;
 let dir: string | undefined;
@@ -32,10 +37,18 @@ afterEach(async () => {
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
 describe('morning re-login', () => {
-  it('at daily_login_ist logs in again, reloads instruments and reconnects the feed with the watchlist resubscribed', async () => {
-    // Network time (TOTP, heartbeats, the re-login timer) is a test clock shared with the simulator; it starts 10 s before 08:45.
-    const io = new SimClock(istToMillis(DAY, '08:44:50'));
-    sim = await startSimServer({ market: createMarket({ day: DAY, seed: 3 }), port: 0, speed: 0, start: '10:00', wallClock: io, rateLimits: false });
+  it('at daily_login_ist of the next trading day (market time) logs in again, reloads instruments and reconnects the feed with the watchlist resubscribed', async () => {
+    // Network time (TOTP, heartbeats, rate-limit windows) is a test clock shared with the simulator; it moves only
+    // when the test says, so the morning must come from market time. (Set near Monday: the feed drops ticks stamped
+    // more than a day ahead of it.)
+    const io = new SimClock(istToMillis(MONDAY, '08:40'));
+    let next: string | undefined = MONDAY;
+    const nextMarket = () => {
+      const day = next;
+      next = undefined;
+      return day === undefined ? undefined : createMarket({ day, seed: 3 });
+    };
+    sim = await startSimServer({ market: createMarket({ day: FRIDAY, seed: 3 }), nextMarket, port: 0, speed: 0, start: '15:29', wallClock: io, rateLimits: false });
     dir = mkdtempSync(join(tmpdir(), 'rustro-morning-'));
     const base = defaultConfig();
     const config = {
@@ -50,18 +63,35 @@ describe('morning re-login', () => {
     const count = (type: string) => events.filter((e) => e.type === type).length;
     expect([count('BrokerLoggedIn'), count('InstrumentsLoaded'), count('FeedConnected')]).toEqual([1, 1, 1]);
     await until(() => sim!.state().subscriptions === 3, 'the first subscription');
+    // Saturday and Sunday have no session, so no morning: the next one is Monday's.
+    expect((daemon.broker as BrokerLink | undefined)?.nextMorningAt).toBe(istToMillis(MONDAY, '08:45'));
 
-    for (let t = 0; t < 11; t++) {
+    // Through Friday's close, the weekend and Monday's midnight (Friday's tokens die; Monday's master takes over): no login yet.
+    await sim.advanceTo(istToMillis(MONDAY, '08:44'));
+    expect(sim.state()).toMatchObject({ day: MONDAY, night: true, sessionOver: false });
+    expect(count('BrokerLoggedIn')).toBe(1);
+
+    await sim.advanceTo(istToMillis(MONDAY, '08:45:30'));
+    // Network time moves on too (the login's rate-limit window from Friday's login hands back on it).
+    for (let t = 0; t < 3; t++) {
       io.advanceBy(1000);
       await settle();
     }
     await until(() => count('FeedConnected') === 2 && sim!.state().subscriptions === 3, 'the feed to reconnect and resubscribe');
     expect(count('BrokerLoggedIn')).toBe(2);
     expect(count('InstrumentsLoaded')).toBe(2);
+    const morning = events.filter((e) => e.type === 'BrokerLoggedIn')[1]!;
+    // On market time (this manual advance does not wait for the daemon, so the login lands within the advance).
+    expect(morning.ts).toBeGreaterThanOrEqual(istToMillis(MONDAY, '08:45'));
+    expect(morning.ts).toBeLessThanOrEqual(istToMillis(MONDAY, '08:45:30'));
     expect(events.filter((e) => e.type === 'FeedDisconnected').map((e) => (e.data as { reason: string }).reason)).toEqual(['stopped']);
-    // Ticks flow on the new connection.
+    // Monday's master: its weekly expiry (Thursday 2024-01-11) is listed, and nothing happened at the weekend.
+    expect(daemon.broker?.broker.instrumentIndex?.nearestExpiry('NIFTY', MONDAY)).toBe('2024-01-11');
+    expect(events.filter((e) => ['2024-01-06', '2024-01-07'].includes(istDate(e.ts)))).toEqual([]);
+    expect((daemon.broker as BrokerLink | undefined)?.nextMorningAt).toBe(istToMillis('2024-01-09', '08:45'));
+    // Ticks flow on the new connection from Monday's open.
     const before = count('Tick');
-    await sim.advanceBy(5_000);
+    await sim.advanceTo(istToMillis(MONDAY, '09:15:05'));
     await until(() => count('Tick') > before, 'ticks after the reconnect');
   });
 });

@@ -8,6 +8,7 @@ import { EventBus } from '../../src/core/bus.js';
 import { SimClock, istToMillis } from '../../src/core/clock.js';
 import type { EventOf, RustroEvent } from '../../src/core/events.js';
 import { resample } from '../../src/market/bar.js';
+import { BarStore } from '../../src/market/bar-store.js';
 import { MarketPipeline } from '../../src/market/market-pipeline.js';
 import { TIMEFRAMES } from '../../src/market/timeframes.js';
 import { createMarket } from '../../src/sim/market/market.js';
@@ -64,6 +65,23 @@ const barsOf = (events: RustroEvent[]) => events.filter((e): e is EventOf<'BarCl
 const ohlc = (b: { ts: number; open: number; high: number; low: number; close: number }) => [b.ts, b.open, b.high, b.low, b.close];
 
 describe('market pipeline', () => {
+  it("each morning's master drops the rings of yesterday's options; the watched index keeps its bars", async () => {
+    // Yesterday (the 14th): a NIFTY bar and an option bar on disk, restored into rings at start.
+    const yesterday = new BarStore({ dir: join(dir, 'bars'), capacity: 500 });
+    const y = istToMillis('2024-02-14', '15:00');
+    const b = { ts: y, end: y + 60_000, open: 1, high: 1, low: 1, close: 1, volume: 0, ticks: 1, backfilled: false, tf: '1m' as const };
+    yesterday.append({ ...b, ...REF });
+    yesterday.append({ ...b, exchange: 'NFO', token: '43000' });
+    yesterday.close();
+    const r = rig('08:45');
+    r.pipe.start();
+    expect(r.pipe.bars({ exchange: 'NFO', token: '43000' }, '1m').length).toBe(1);
+    r.bus.emit('InstrumentsLoaded', { count: 100, options: 90 });
+    expect(r.pipe.bars({ exchange: 'NFO', token: '43000' }, '1m').length).toBe(0);
+    expect(r.pipe.bars(REF, '1m').length).toBe(1);
+    await r.pipe.stop();
+  });
+
   it('ticks on the bus become BarClosed events, ring buffers and a day file', async () => {
     const r = rig('09:15');
     r.pipe.start();

@@ -142,6 +142,11 @@ export class RateLimiter {
     });
   }
 
+  /** Hand-back timers pending: one per window of each request answered within its longest window (real time). */
+  get pendingHandBacks(): number {
+    return this.timers.size;
+  }
+
   /** Requests waiting for room in `group`. */
   queued(group: LimitGroup): number {
     return this.groups.get(group)?.queue.length ?? 0;

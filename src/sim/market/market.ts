@@ -708,6 +708,41 @@ export function bundledSessions(dataDir?: string): string[] {
   return a.days.filter((d) => b.byDay.has(d));
 }
 
+/**
+ * `count` consecutive trading days from `from` on (or every one through `to`),
+ * by the exchange calendar: weekends and holidays are skipped, a weekend
+ * special session (Saturday 2024-01-20) is included. Every one must be a
+ * bundled session — a trading day the data lacks (2024-02-01 is absent from
+ * the source) is an error naming it, not a silent gap: a daemon whose
+ * calendar expects that session would wait for a day the replay never serves.
+ */
+export function consecutiveSessions(o: { from: string; count?: number; to?: string; dataDir?: string; calendarDir?: string }): string[] {
+  const bundled = bundledSessions(o.dataDir);
+  const have = new Set(bundled);
+  const calDir = o.calendarDir ?? findRepoPath('config/calendar');
+  let cs = calendarCache.get(calDir);
+  if (cs === undefined) calendarCache.set(calDir, (cs = { cal: TradingCalendar.load(calDir), specs: FnoSpecs.load(calDir) }));
+  const cal = cs.cal;
+  if (o.count === undefined && o.to === undefined) throw new RangeError('consecutiveSessions: give count or to');
+  if (o.count !== undefined && !(Number.isInteger(o.count) && o.count >= 1)) throw new RangeError(`consecutiveSessions: count must be an integer ≥ 1, got ${o.count}`);
+  if (!have.has(o.from)) throw new RangeError(`consecutiveSessions: ${o.from} is not a bundled session (${bundled[0]} … ${bundled.at(-1)})`);
+  const last = bundled.at(-1)!;
+  const out: string[] = [];
+  for (let d = o.from; d <= last; d = nextDate(d)) {
+    if (o.to !== undefined && d > o.to) break;
+    if (o.count !== undefined && out.length === o.count) break;
+    if (!cal.isTradingDay(d)) continue;
+    if (!have.has(d)) throw new RangeError(`consecutiveSessions: ${d} is a trading day the bundled data lacks; choose days that avoid it`);
+    out.push(d);
+  }
+  if (o.count !== undefined && out.length < o.count) {
+    throw new RangeError(`consecutiveSessions: only ${out.length} bundled trading days from ${o.from} (the data ends ${last}), ${o.count} asked`);
+  }
+  return out;
+}
+
+const nextDate = (d: string): string => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
 /** Builds the market for one bundled session. Throws naming the bundled range if `day` is not one. */
 export function createMarket(opts: MarketOptions): ReplayMarket {
   return new ReplayMarket(opts);

@@ -114,11 +114,18 @@ export class OrderBook {
   private readonly positions = new Map<string, Position>();
   private seq = 0;
   private fillSeq = 0;
+  /** Where today's orders and trades start in `orders` and `trades` (consecutive days: the books the client reads are the day's). */
+  private dayOrders = 0;
+  private dayTrades = 0;
+  /** Cash from positions of earlier days, closed and dropped at a day's start. */
+  private carriedCash = 0;
+  private session: { openMs: number; closeMs: number };
   private readonly slippageTicks: number;
   private readonly partialFills: boolean;
   readonly initialCash: number;
 
   constructor(private readonly o: OrderBookOptions) {
+    this.session = o.session;
     for (const i of o.instruments) this.byToken.set(i.token, i);
     this.slippageTicks = o.slippageTicks ?? 0;
     this.partialFills = o.partialFills ?? false;
@@ -140,8 +147,11 @@ export class OrderBook {
     return this.orders;
   }
 
+  /** The client's orders today (the order book the broker serves is the day's). */
   ordersOf(clientcode: string): SimOrder[] {
-    return this.orders.filter((x) => x.clientcode === clientcode);
+    const out: SimOrder[] = [];
+    for (let i = this.dayOrders; i < this.orders.length; i++) if (this.orders[i]!.clientcode === clientcode) out.push(this.orders[i]!);
+    return out;
   }
 
   byUniqueId(clientcode: string, id: string): SimOrder | undefined {
@@ -150,7 +160,9 @@ export class OrderBook {
   }
 
   tradesOf(clientcode: string): SimTrade[] {
-    return this.trades.filter((t) => t.order.clientcode === clientcode);
+    const out: SimTrade[] = [];
+    for (let i = this.dayTrades; i < this.trades.length; i++) if (this.trades[i]!.order.clientcode === clientcode) out.push(this.trades[i]!);
+    return out;
   }
 
   get orderCount(): number {
@@ -251,6 +263,25 @@ export class OrderBook {
     return { ok: true, order };
   }
 
+  /**
+   * A new trading day (consecutive-day replays): the day's instruments and
+   * session hours; the order and trade books start empty (every order stays
+   * in `all()`); flat positions are settled into cash and dropped, open ones
+   * are carried. Call after `closeSession`.
+   */
+  newDay(instruments: readonly SimInstrument[], session: { openMs: number; closeMs: number }): void {
+    this.byToken.clear();
+    for (const i of instruments) this.byToken.set(i.token, i);
+    this.session = session;
+    this.dayOrders = this.orders.length;
+    this.dayTrades = this.trades.length;
+    for (const [k, p] of this.positions) {
+      if (p.buyqty !== p.sellqty) continue;
+      this.carriedCash += p.sellamount - p.buyamount;
+      this.positions.delete(k);
+    }
+  }
+
   /** Cancels every live order (session close). */
   closeSession(): void {
     for (const list of [...this.live.values()]) for (const o of [...list]) this.finishCancel(o, 'Cancelled by the exchange at market close');
@@ -299,7 +330,7 @@ export class OrderBook {
         blocked += (o.quantity - o.filled) * this.orderValuePrice(o);
       }
     }
-    const cash = this.initialCash + flow;
+    const cash = this.initialCash + this.carriedCash + flow;
     return { cash, blocked, available: cash - blocked, realised, unrealised, premium };
   }
 
@@ -351,7 +382,7 @@ export class OrderBook {
   private exchangeCheck(o: SimOrder, qty: number, price: number, trigger: number, ordertype: string, checkTrigger: boolean): string | undefined {
     const now = this.o.now();
     const inst = o.inst;
-    if (now < this.o.session.openMs || now >= this.o.session.closeMs) return 'Market is closed: orders are accepted 09:15-15:30 IST only';
+    if (now < this.session.openMs || now >= this.session.closeMs) return 'Market is closed: orders are accepted 09:15-15:30 IST only';
     if (qty % inst.lotSize !== 0) return `RMS:Rule: Quantity ${qty} should be a multiple of lot size ${inst.lotSize}`;
     if (inst.freezeQty !== undefined && qty > inst.freezeQty) return `RMS:Rule: Quantity ${qty} exceeds the freeze quantity ${inst.freezeQty}`;
     const limit = ordertype === 'LIMIT' || ordertype === 'STOPLOSS_LIMIT';

@@ -30,7 +30,15 @@ import { MarketStream, refuseUpgrade } from './smartstream.js';
 import { seededRng, str } from './util.js';
 
 export type SimServerOptions = {
+  /** The (first) day replayed. */
   market: SimMarket;
+  /**
+   * Consecutive days: the market of the trading day after each close, or
+   * undefined to end the replay there (see clock-driver.ts). Each takes over
+   * at the IST midnight that starts its day: instrument master, quotes,
+   * candles, order checks. Default: one day.
+   */
+  nextMarket?: () => SimMarket | undefined;
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
   /** Sim-time speed: X× real time, `'max'` as fast as the client reads, 0 paused. Default 1. */
@@ -82,7 +90,10 @@ export type SimState = {
   openMs: number;
   closeMs: number;
   speed: Speed;
+  /** The last replayed day has closed (with consecutive days: the last of them). */
   sessionOver: boolean;
+  /** Between a close and the next day's open (consecutive days). */
+  night: boolean;
   stalled: boolean;
   connections: { market: number; order: number };
   subscriptions: number;
@@ -120,6 +131,12 @@ export type SimServer = {
   framesSent(): number;
   /** Order-status messages sent so far (as cheap). */
   orderMessagesSent(): number;
+  /**
+   * Market-data sockets open, and the (token, mode) pairs asked for on them —
+   * tokens the master lacks included, so a client's own count equals it once
+   * every request it sent has been read (as cheap).
+   */
+  marketLink(): { connections: number; requested: number };
   /** Advances sim time to `ms` (or by `advanceMs`), respecting backpressure. */
   advanceTo(ms: number): Promise<void>;
   advanceBy(ms: number): Promise<void>;
@@ -139,14 +156,15 @@ const clockBody = z.object({
 });
 
 export async function startSimServer(opts: SimServerOptions): Promise<SimServer> {
-  const market = opts.market;
+  // The day being replayed; with consecutive days it is replaced at each day's midnight (onNewDay).
+  let market = opts.market;
   const wall = opts.wallClock ?? new RealClock();
   const seed = opts.seed ?? 1;
   const apiKey = opts.apiKey ?? DEMO_API_KEY;
   const accounts = opts.accounts ?? [DEMO_ACCOUNT];
   const hwm = opts.highWaterBytes ?? 1 << 20;
   const instruments = new Map<string, SimInstrument>(market.instruments().map((i) => [i.token, i]));
-  const master = buildMaster(market.instruments(), opts.masterFreezeQty ?? true);
+  let master = buildMaster(market.instruments(), opts.masterFreezeQty ?? true);
   const startMs = opts.start === undefined ? market.openMs : typeof opts.start === 'number' ? opts.start : istToMillis(market.day, opts.start);
 
   const faults = new Faults(seed, () => wall.now());
@@ -203,6 +221,18 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     requestsInFlight: () => restInFlight > 0 || holds.some((h) => h()),
     stalled: () => faults.stalled(),
     onSessionEnd: () => orders.closeSession(),
+    ...(opts.nextMarket === undefined ? {} : { nextMarket: opts.nextMarket }),
+    onNewDay: (next) => {
+      // The new day's master (new expiries), quotes and candles; the books start the day empty.
+      market = next;
+      core.market = next;
+      instruments.clear();
+      for (const i of next.instruments()) instruments.set(i.token, i);
+      master = buildMaster(next.instruments(), opts.masterFreezeQty ?? true);
+      stream.newDay(next);
+      orders.newDay(next.instruments(), { openMs: next.openMs, closeMs: next.closeMs });
+      interestDirty = true;
+    },
   });
   driverRef = driver;
   const core: SimCore = { market, instruments, auth, orders, driver };
@@ -229,6 +259,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     closeMs: market.closeMs,
     speed: driver.speed,
     sessionOver: driver.sessionOver,
+    night: driver.night,
     stalled: faults.stalled(),
     connections: { market: stream.connections, order: orderStream.connections },
     subscriptions: stream.subscriptions,
@@ -399,6 +430,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     orders: () => orders.all(),
     framesSent: () => stream.framesSent,
     orderMessagesSent: () => orderStream.messagesSent,
+    marketLink: () => ({ connections: stream.connections, requested: stream.requested }),
     advanceTo: (ms) => driver.advanceTo(ms),
     advanceBy: (ms) => driver.advanceTo(driver.now() + ms),
     setFaults: (spec) => faults.apply(spec, actions),

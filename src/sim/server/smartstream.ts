@@ -29,6 +29,8 @@ type Conn = {
   /** token → bit mask of modes (bit 1 = LTP, 2 = Quote, 3 = SnapQuote). */
   subs: Map<string, number>;
   count: number;
+  /** Every (exchange type, token, mode) the client asked for and still holds, tokens the master lacks included: what its own table holds. */
+  requested: Set<string>;
   garbage: number;
 };
 
@@ -55,13 +57,26 @@ export class MarketStream {
   private readonly seq = new Map<string, number>();
   private readonly exType = new Map<string, number>();
   private readonly garbageRng: () => number;
+  private market: SimMarket;
   ticksSent = 0;
   /** Every binary frame sent: ticks, subscription snapshots and garbage (a client counts what it reads the same way). */
   framesSent = 0;
 
   constructor(private readonly d: MarketStreamDeps) {
+    this.market = d.market;
     for (const [t, i] of d.instruments) this.exType.set(t, exchangeTypeOf(i.segment));
     this.garbageRng = seededRng(d.seed ^ 0x6a4ba9e);
+  }
+
+  /**
+   * A new trading day: its market prices the snapshots, its master (the
+   * shared `instruments`, already refilled) decides which tokens can tick.
+   * Subscriptions stay: a contract listed both days ticks on.
+   */
+  newDay(market: SimMarket): void {
+    this.market = market;
+    this.exType.clear();
+    for (const [t, i] of this.d.instruments) this.exType.set(t, exchangeTypeOf(i.segment));
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
@@ -90,7 +105,7 @@ export class MarketStream {
   }
 
   private accept(ws: WebSocket, clientcode: string): void {
-    const conn: Conn = { ws, clientcode, subs: new Map(), count: 0, garbage: 0 };
+    const conn: Conn = { ws, clientcode, subs: new Map(), count: 0, garbage: 0, requested: new Set() };
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer, isBinary));
     ws.on('close', () => this.remove(conn));
@@ -105,6 +120,7 @@ export class MarketStream {
       if (set?.size === 0) this.byToken.delete(token);
     }
     conn.subs.clear();
+    conn.requested.clear();
     this.d.onInterestChange();
   }
 
@@ -136,17 +152,20 @@ export class MarketStream {
     const list = r.params?.tokenList;
     if ((r.action !== 0 && r.action !== 1) || (mode !== 1 && mode !== 2 && mode !== 3) || !Array.isArray(list)) return error('E1001');
     const pairs: string[] = [];
+    const asked: string[] = [];
     for (const entry of list as unknown[]) {
       const e = entry as { exchangeType?: unknown; tokens?: unknown };
       if (typeof e !== 'object' || e === null || typeof e.exchangeType !== 'number' || !EXCHANGE_TYPES.has(e.exchangeType) || !Array.isArray(e.tokens)) return error('E1001');
       for (const t of e.tokens as unknown[]) {
         if (typeof t !== 'string' || t === '') return error('E1001');
+        asked.push(`${e.exchangeType}|${t}|${mode}`);
         // A token of another exchange type, or not in the master, never ticks: ignored.
         if (this.exType.get(t) === e.exchangeType) pairs.push(t);
       }
     }
     const bit = 1 << mode;
     if (r.action === 0) {
+      for (const k of asked) conn.requested.delete(k);
       for (const t of pairs) {
         const m = conn.subs.get(t);
         if (m === undefined || (m & bit) === 0) continue;
@@ -163,6 +182,7 @@ export class MarketStream {
     }
     const fresh = [...new Set(pairs)].filter((t) => ((conn.subs.get(t) ?? 0) & bit) === 0);
     if (conn.count + fresh.length > MAX_SUBSCRIPTIONS) return error('E1002');
+    for (const k of asked) conn.requested.add(k);
     for (const t of fresh) {
       conn.subs.set(t, (conn.subs.get(t) ?? 0) | bit);
       conn.count++;
@@ -173,7 +193,7 @@ export class MarketStream {
     this.d.onInterestChange();
     if (silent) return;
     for (const t of fresh) {
-      const q = this.d.market.quote(t);
+      const q = this.market.quote(t);
       if (q === undefined) continue;
       conn.ws.send(encodeTick(mode, this.exType.get(t)!, q, this.seq.get(t) ?? 0));
       this.framesSent++;
@@ -226,6 +246,13 @@ export class MarketStream {
   get subscriptions(): number {
     let n = 0;
     for (const c of this.conns) n += c.count;
+    return n;
+  }
+
+  /** (token, mode) pairs asked for on open connections, those the master lacks included: equal to a client's own count once every request it sent has been read. */
+  get requested(): number {
+    let n = 0;
+    for (const c of this.conns) n += c.requested.size;
     return n;
   }
 

@@ -2,6 +2,7 @@ import { SimClock } from '../../../src/core/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeSimCommand } from '../../../src/cli/sim.js';
 import { UsageError } from '../../../src/cli/command.js';
+import { createMarket } from '../../../src/sim/market/market.js';
 import { FakeMarket } from './support/fake-market.js';
 import { type Sim, startFake } from './support/client.js';
 
@@ -68,5 +69,20 @@ describe('rustro sim', () => {
     await expect(cmd.main(['--speed', 'fast'], io)).rejects.toBeInstanceOf(UsageError);
     await expect(cmd.main(['--fault', 'bogus'], io)).rejects.toBeInstanceOf(UsageError);
     await expect(cmd.main(['--date', '2024/01/02'], io)).rejects.toBeInstanceOf(UsageError);
+    await expect(cmd.main(['--days', '0'], io)).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('--days N replays consecutive trading days: each next day is built from the factory after a close', async () => {
+    const out: string[] = [];
+    const asked: (string | undefined)[] = [];
+    const cmd = makeSimCommand(({ day, seed }) => {
+      asked.push(day);
+      return createMarket({ day: day!, seed });
+    }, async () => 'test');
+    const code = await cmd.main(['--port', '0', '--speed', '0', '--date', '2024-01-19', '--days', '3'], { out: (l) => out.push(l), err: () => {} });
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/sessions 2024-01-19 \+ 2 more trading days/);
+    expect(asked).toEqual(['2024-01-19']); // the next days are built when the nights before them begin
+    await expect(cmd.main(['--port', '0', '--date', '2024-02-29', '--days', '2'], { out: () => {}, err: () => {} })).rejects.toThrow(/--days 2: .*only 1 bundled trading day/);
   });
 });
