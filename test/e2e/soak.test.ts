@@ -38,11 +38,11 @@ describe('multi-day soak', () => {
     expect(r.openAfterExit).toEqual([]);
     expect(r.readings.reduce((n, d) => n + d.trades, 0)).toBeGreaterThan(0);
 
-    // Memory and handles stay flat. (The rate limiter's real-time windows aside: see support/soak.ts.)
+    // Memory and handles stay flat.
     for (const d of r.readings) expect(d.start !== undefined && d.end !== undefined, `${d.day} measured`).toBe(true);
     expect(r.rssGrowthPct).toBeLessThanOrEqual(10);
     // A few come and go (a closing socket, an fs request in flight at the reading): no trend, a small spread.
-    const handles = r.readings.flatMap((d) => [d.start!.handlesExRateWindows, d.end!.handlesExRateWindows]);
+    const handles = r.readings.flatMap((d) => [d.start!.handles, d.end!.handles]);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(handles.slice(-10)) - mean(handles.slice(0, 10)), `open handles ${handles.join(' ')}`).toBeLessThanOrEqual(2);
     expect(Math.max(...handles) - Math.min(...handles), `open handles ${handles.join(' ')}`).toBeLessThanOrEqual(8);

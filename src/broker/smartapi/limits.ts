@@ -96,13 +96,18 @@ export function resolveLimits(over?: {
   };
 }
 
-type Window = { cap: number; ms: number; inUse: number };
+/**
+ * One sliding window of a group: `inUse` tokens out, each handed back at its
+ * time in `releases` (a FIFO: requests end in time order), by ONE timer set
+ * for the earliest — not a timer per request, which in an hour's window
+ * would keep a thousand alive.
+ */
+type Window = { cap: number; ms: number; inUse: number; releases: number[]; head: number; timer: TimerHandle | undefined };
 type Waiting = { start: () => void; drop: (err: Error) => void };
 type Group = { windows: Window[]; queue: Waiting[] };
 
 export class RateLimiter {
   private readonly groups = new Map<LimitGroup, Group>();
-  private readonly timers = new Set<TimerHandle>();
   private stopped = false;
 
   constructor(
@@ -112,7 +117,7 @@ export class RateLimiter {
     for (const [group, caps] of Object.entries(limits.groups) as [LimitGroup, WindowCaps][]) {
       const windows: Window[] = [];
       const add = (cap: number | undefined, ms: number): void => {
-        if (cap !== undefined) windows.push({ cap, ms: ms + limits.marginMs, inUse: 0 });
+        if (cap !== undefined) windows.push({ cap, ms: ms + limits.marginMs, inUse: 0, releases: [], head: 0, timer: undefined });
       };
       add(caps.perSecond, limits.windowMs.second);
       add(caps.perMinute, limits.windowMs.minute);
@@ -142,9 +147,11 @@ export class RateLimiter {
     });
   }
 
-  /** Hand-back timers pending: one per window of each request answered within its longest window (real time). */
+  /** Hand-back timers pending: at most one per window with tokens out. */
   get pendingHandBacks(): number {
-    return this.timers.size;
+    let n = 0;
+    for (const g of this.groups.values()) for (const w of g.windows) if (w.timer !== undefined) n++;
+    return n;
   }
 
   /** Requests waiting for room in `group`. */
@@ -156,8 +163,12 @@ export class RateLimiter {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const h of this.timers) this.clock.cancel(h);
-    this.timers.clear();
+    for (const g of this.groups.values()) {
+      for (const w of g.windows) {
+        if (w.timer !== undefined) this.clock.cancel(w.timer);
+        w.timer = undefined;
+      }
+    }
     // What still waits was never sent: it fails loudly rather than hanging.
     for (const [group, g] of this.groups) for (const w of g.queue.splice(0)) w.drop(new Error(`rate limiter stopped; ${group} request not sent`));
   }
@@ -176,12 +187,31 @@ export class RateLimiter {
     if (this.stopped) return;
     const at = this.clock.now();
     for (const w of g.windows) {
-      const h: TimerHandle = this.clock.setTimer(at + w.ms, () => {
-        this.timers.delete(h);
-        w.inUse--;
-        while (g.queue.length > 0 && this.hasRoom(g) && !this.stopped) g.queue.shift()!.start();
-      });
-      this.timers.add(h);
+      w.releases.push(at + w.ms);
+      if (w.timer === undefined) this.arm(g, w);
     }
+  }
+
+  /** Sets the window's timer for its earliest hand-back; on firing, hands back every token due and lets the queue go. */
+  private arm(g: Group, w: Window): void {
+    w.timer = this.clock.setTimer(w.releases[w.head]!, () => {
+      w.timer = undefined;
+      const now = this.clock.now();
+      while (w.head < w.releases.length && w.releases[w.head]! <= now) {
+        w.head++;
+        w.inUse--;
+      }
+      if (w.head === w.releases.length) {
+        w.releases.length = 0;
+        w.head = 0;
+      } else {
+        if (w.head > 1024) {
+          w.releases.splice(0, w.head);
+          w.head = 0;
+        }
+        this.arm(g, w);
+      }
+      while (g.queue.length > 0 && this.hasRoom(g) && !this.stopped) g.queue.shift()!.start();
+    });
   }
 }

@@ -144,3 +144,28 @@ describe('rate limits measured at the server', () => {
     expect(elapsed).toBeGreaterThanOrEqual(13 * 300);
   });
 });
+
+describe('hand-back timers', () => {
+  it('one per window however many requests are out: a live hour of orders does not keep a thousand timers', async () => {
+    const clock = new SimClock(0);
+    const lim = new RateLimiter(DEFAULT_LIMITS, clock);
+    let done = 0;
+    // 9/s, 500/min, 1000/h: 400 orders over ~45 s of a busy minute.
+    for (let i = 0; i < 400; i++) void lim.schedule('orders', async () => void done++);
+    await settle(() => done);
+    while (done < 400) {
+      clock.advanceTo(clock.nextTimerAt()!);
+      await settle(() => done);
+    }
+    expect(lim.pendingHandBacks).toBeLessThanOrEqual(3);
+    expect(clock.pending()).toBeLessThanOrEqual(3);
+    // And the tokens still come back on time: an hour on, the hour's window is empty again.
+    clock.advanceBy(3_600_000 + 10_000);
+    expect(lim.pendingHandBacks).toBe(0);
+    let after = 0;
+    for (let i = 0; i < 9; i++) void lim.schedule('orders', async () => void after++);
+    await settle(() => after);
+    expect(after).toBe(9);
+    await lim.stop();
+  });
+});

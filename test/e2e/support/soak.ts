@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { BrokerLink } from '../../../src/app/broker-link.js';
 import { type SimSessionOptions, startSimSession } from '../../../src/app/sim-session.js';
 import { formatIst, istDate, istToMillis } from '../../../src/core/clock.js';
 import { type Config, defaultConfig } from '../../../src/core/config.js';
@@ -22,15 +21,8 @@ import { createLogger } from '../../../src/core/log.js';
 import { consecutiveSessions } from '../../../src/sim/market/market.js';
 import { openQty } from '../../../src/trading/positions.js';
 
-/**
- * `handles` is every active resource (process.getActiveResourcesInfo());
- * `handlesExRateWindows` leaves out the REST rate limiter's hand-back timers:
- * one per window (second, minute, hour) of each request, on real time, so in
- * accelerated time an hour's worth piles up over a few simulated days (bounded
- * by the hourly caps, gone an hour of wall time later) — live they are the
- * same count over a whole day.
- */
-export type Reading = { rss: number; heapUsed: number; handles: number; handlesExRateWindows: number };
+/** `handles` is every active resource (process.getActiveResourcesInfo()). */
+export type Reading = { rss: number; heapUsed: number; handles: number };
 
 /** The soak CI runs and the benchmark reports: 2024-01-02 → 2024-01-30, 20 trading days across two holidays and a Saturday session. */
 export const SOAK_FIRST = '2024-01-02';
@@ -79,11 +71,10 @@ export function forcedGc(): (() => void) | undefined {
   }
 }
 
-export function reading(gc: (() => void) | undefined, rateWindows = 0): Reading {
+export function reading(gc: (() => void) | undefined): Reading {
   gc?.();
   const m = process.memoryUsage();
-  const handles = process.getActiveResourcesInfo().length;
-  return { rss: m.rss, heapUsed: m.heapUsed, handles, handlesExRateWindows: handles - rateWindows };
+  return { rss: m.rss, heapUsed: m.heapUsed, handles: process.getActiveResourcesInfo().length };
 }
 
 export async function runSoak(o: { first: string; days: number; seed: number; count?: readonly string[]; config?: Config; market?: SimSessionOptions['market'] }): Promise<SoakResult> {
@@ -116,8 +107,7 @@ export async function runSoak(o: { first: string; days: number; seed: number; co
   try {
     await s.daemon.marketReady;
     const gc = forcedGc();
-    const link = s.daemon.broker as BrokerLink;
-    const read = (): Reading => reading(gc, link.broker.limiter.pendingHandBacks);
+    const read = (): Reading => reading(gc);
     const readings: DayReading[] = days.map((day) => ({ day, trades: 0, start: undefined, end: undefined }));
     const openAfterExit: string[] = [];
     days.forEach((day, i) => {
@@ -168,9 +158,9 @@ export function soakTable(r: SoakResult): string {
   return [
     `soak: ${r.days.length} trading days ${r.days[0]} → ${r.days.at(-1)} in one daemon, ${wallS.toFixed(1)} s wall (${(wallS / r.days.length).toFixed(2)} s per day); ` +
       `readings after ${r.gcForced ? 'a forced GC' : 'no GC (not available)'}`,
-    'day         trades  rss start  rss end  heap start  heap end  handles (without rate-limit windows)',
+    'day         trades  rss start  rss end  heap start  heap end  handles',
     ...r.readings.map((d) =>
-      `${d.day}  ${String(d.trades).padStart(6)}  ${mb(d.start?.rss)}  ${mb(d.end?.rss)}  ${mb(d.start?.heapUsed)}  ${mb(d.end?.heapUsed)}     ${d.start?.handles ?? '—'}/${d.end?.handles ?? '—'} (${d.start?.handlesExRateWindows ?? '—'}/${d.end?.handlesExRateWindows ?? '—'})`),
+      `${d.day}  ${String(d.trades).padStart(6)}  ${mb(d.start?.rss)}  ${mb(d.end?.rss)}  ${mb(d.start?.heapUsed)}  ${mb(d.end?.heapUsed)}     ${d.start?.handles ?? '—'}/${d.end?.handles ?? '—'}`),
     `rss growth ${r.rssGrowthPct.toFixed(1)} % (day 1 open → day ${r.days.length} close; limit 10 %), heapUsed growth ${r.heapGrowthPct.toFixed(1)} %`,
   ].join('\n');
 }
