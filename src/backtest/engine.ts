@@ -38,6 +38,8 @@ export type BacktestOptions = {
   ticksPerSecond?: number;
   /** Folder with the bundled bars (default: the repo's data/market). */
   barsDir?: string;
+  /** A user's 1-minute bar file for one index instead of the bundled one (`--bars`). */
+  bars?: { underlying: 'NIFTY' | 'BANKNIFTY'; file: string };
   calendar?: TradingCalendar;
   /** After each day: for a progress bar. */
   onDay?: (p: { day: string; done: number; total: number; trades: number; netPnl: number }) => void;
@@ -86,7 +88,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   for (const day of days) {
     let market;
     try {
-      market = createMarket({ day, seed: o.seed, ...(o.ticksPerSecond === undefined ? {} : { ticksPerSecond: o.ticksPerSecond }), ...(o.barsDir === undefined ? {} : { dataDir: o.barsDir }) });
+      market = createMarket({ day, seed: o.seed, ...(o.ticksPerSecond === undefined ? {} : { ticksPerSecond: o.ticksPerSecond }), ...(o.barsDir === undefined ? {} : { dataDir: o.barsDir }), ...(o.bars === undefined ? {} : { bars: o.bars }) });
     } catch (err) {
       result.skipped.push({ day, reason: (err as Error).message });
       continue;

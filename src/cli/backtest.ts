@@ -27,7 +27,8 @@ const MARKER = '.rustro-backtest';
 const backtest: Command = {
   summary: 'replay bundled history through the live pipeline on paper: a ledger, its hash, and a report',
   usage: `usage: rustro backtest --from YYYY-MM-DD [--to YYYY-MM-DD] [--strategy ${STRATEGIES.join('|')}] [--underlying ${UNDERLYINGS.join('|')}]
-                       [--config FILE] [--seed N] [--ticks-per-second X] [--out DIR] [--report FILE.html]
+                       [--bars FILE --underlying U] [--config FILE] [--seed N] [--ticks-per-second X] [--out DIR] [--report FILE.html]
+  --bars    your own 1-minute bars of the underlying (CSV ts,open,high,low,close,volume, as rustro data bars writes)
   default config.example.toml, --to = --from, seed 1, 4 index ticks per second (as rustro sim; fewer is faster
   and coarser), out <data_dir>/backtest/<strategy>-<from>-<to>`,
   async main(args, io) {
@@ -37,7 +38,7 @@ const backtest: Command = {
         args, strict: true,
         options: {
           from: { type: 'string' }, to: { type: 'string' }, strategy: { type: 'string' }, underlying: { type: 'string' }, config: { type: 'string' },
-          seed: { type: 'string' }, 'ticks-per-second': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' },
+          seed: { type: 'string' }, 'ticks-per-second': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' }, bars: { type: 'string' },
         },
       }));
     } catch (err) {
@@ -55,6 +56,8 @@ const backtest: Command = {
     if (!(ticksPerSecond >= 0.1 && ticksPerSecond <= 1000)) throw new UsageError(`--ticks-per-second must be a number from 0.1 to 1000, got '${values['ticks-per-second']}'`);
     if (values.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(values.strategy)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got '${values.strategy}'`);
     if (values.underlying !== undefined && !(UNDERLYINGS as readonly string[]).includes(values.underlying)) throw new UsageError(`--underlying must be one of ${UNDERLYINGS.join(', ')} (the bundled history), got '${values.underlying}'`);
+    if (values.bars !== undefined && values.underlying === undefined) throw new UsageError('--bars needs --underlying: which index the bars are of');
+    const bars = values.bars === undefined ? undefined : { underlying: values.underlying as (typeof UNDERLYINGS)[number], file: values.bars };
     if (values.report !== undefined && !values.report.endsWith('.html')) throw new UsageError(`--report must name an .html file, got '${values.report}'`);
 
     let base: Config;
@@ -70,11 +73,18 @@ const backtest: Command = {
     const strategy = (values.strategy ?? base.strategy.active) as Config['strategy']['active'];
     const underlyings = values.underlying === undefined ? base.strategy.underlyings.filter((u) => (UNDERLYINGS as readonly string[]).includes(u)) : [values.underlying as Config['strategy']['underlyings'][number]];
     const calendar = TradingCalendar.load(DEFAULT_CALENDAR_DIR);
-    const bundled = new Set(bundledSessions());
+    let sessions: string[];
+    try {
+      sessions = bundledSessions(undefined, bars);
+    } catch (err) {
+      throw new UsageError(`--bars ${values.bars}: ${(err as Error).message}`);
+    }
+    const bundled = new Set(sessions);
     const days = tradingDays(calendar, from, to).filter((d) => bundled.has(d));
     if (days.length === 0) {
       const all = [...bundled].sort();
-      throw new UsageError(`no bundled session between ${from} and ${to} (bundled: ${all[0]} … ${all[all.length - 1]})`);
+      const what = bars === undefined ? 'bundled' : `--bars ${bars.file}`;
+      throw new UsageError(`no session of ${what} between ${from} and ${to} (it has ${all[0]} … ${all[all.length - 1]})`);
     }
 
     const out = values.out ?? join(base.app.data_dir, 'backtest', `${strategy}-${from}-${to}`);
@@ -89,7 +99,7 @@ const backtest: Command = {
     const progress = progressBar(io, days.length);
     const started = Date.now();
     const result = await runBacktest({
-      config, from, to, seed, calendar, ticksPerSecond,
+      config, from, to, seed, calendar, ticksPerSecond, ...(bars === undefined ? {} : { bars }),
       log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
       onDay: (p) => progress.day(p, Date.now() - started),
     });

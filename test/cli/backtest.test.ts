@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import backtest from '../../src/cli/backtest.js';
 import { runCommand } from '../support/cli.js';
@@ -38,12 +39,28 @@ describe('rustro backtest', () => {
     expect(hashOf(two.out)).toBe(hashOf(one.out));
   }, 120_000);
 
+  it('--bars: a user\'s own 1-minute CSV of the index trades exactly as the same bars bundled', async () => {
+    const csv = join(dir, 'banknifty.csv');
+    writeFileSync(csv, gunzipSync(readFileSync(join('data', 'market', 'banknifty_1m_2024-01_2024-02.csv.gz'))));
+    const common = ['--from', '2024-02-21', '--underlying', 'BANKNIFTY', '--ticks-per-second', '1'];
+    const bundled = await runCommand(backtest, ...common, '--out', join(dir, 'bundled'), '--report', join(dir, 'bundled.html'));
+    const own = await runCommand(backtest, ...common, '--bars', csv, '--out', join(dir, 'own'), '--report', join(dir, 'own.html'));
+    expect([bundled.code, own.code], own.err.join('\n')).toEqual([0, 0]);
+    const trades = (f: string) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { trades: unknown[] }).trades;
+    expect(trades('bundled.json').length).toBeGreaterThan(0);
+    expect(trades('own.json')).toEqual(trades('bundled.json'));
+
+    writeFileSync(join(dir, 'bad.csv'), 'ts,open,high,low,close,volume\n2024-02-21T09:15:00+05:30,1,2,x,1,0\n');
+    await expect(runCommand(backtest, '--from', '2024-02-21', '--underlying', 'NIFTY', '--bars', join(dir, 'bad.csv'))).rejects.toThrow(/--bars .*bad\.csv/);
+    await expect(runCommand(backtest, '--from', '2024-02-21', '--bars', csv)).rejects.toThrow(/--bars needs --underlying/);
+  }, 120_000);
+
   it('refuses bad arguments, naming what was wrong', async () => {
     await expect(runCommand(backtest)).rejects.toThrow(/--from YYYY-MM-DD is required/);
     await expect(runCommand(backtest, '--from', '2024-02-21', '--to', '2024-02-20')).rejects.toThrow(/--to 2024-02-20 is before --from 2024-02-21/);
     await expect(runCommand(backtest, '--from', '2024-02-21', '--strategy', 'martingale')).rejects.toThrow(/--strategy must be one of adx-mtf, supertrend-scalper, got 'martingale'/);
     await expect(runCommand(backtest, '--from', '2024-02-21', '--report', 'r.pdf')).rejects.toThrow(/--report must name an .html file/);
-    await expect(runCommand(backtest, '--from', '2030-01-01', '--out', join(dir, 'none'))).rejects.toThrow(/no bundled session between 2030-01-01 and 2030-01-01/);
+    await expect(runCommand(backtest, '--from', '2030-01-01', '--out', join(dir, 'none'))).rejects.toThrow(/no session of bundled between 2030-01-01 and 2030-01-01/);
     const foreign = join(dir, 'foreign');
     mkdirSync(foreign);
     writeFileSync(join(foreign, 'precious.txt'), 'keep me');

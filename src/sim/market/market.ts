@@ -40,6 +40,14 @@ export type MarketOptions = {
   ticksPerSecond?: number;
   /** Folder with the bundled bars (default: the repo's data/market). */
   dataDir?: string;
+  /**
+   * A user's 1-minute CSV (`ts,open,high,low,close,volume`, as `rustro data
+   * bars` writes) replacing one index's bundled bars (`rustro backtest --bars`).
+   * On a day the other index's bundled bars lack, the same bars stand in for it
+   * — never traded or streamed in such a backtest, but the generator prices
+   * both.
+   */
+  bars?: { underlying: Underlying; file: string };
   /** Folder with the calendar and F&O spec CSVs (default: the repo's config/calendar). */
   calendarDir?: string;
   /** Strikes listed each side of the ATM (default 10). */
@@ -204,10 +212,7 @@ export class ReplayMarket implements SimMarket {
 
     const dataDir = opts.dataDir ?? findRepoPath('data/market');
     const calDir = opts.calendarDir ?? findRepoPath('config/calendar');
-    const series = {
-      NIFTY: loadMinuteBars(findDataFile(dataDir, FILE_PREFIX.NIFTY, true)!),
-      BANKNIFTY: loadMinuteBars(findDataFile(dataDir, FILE_PREFIX.BANKNIFTY, true)!),
-    };
+    const series = seriesFor(dataDir, opts.bars, day);
     const vixFile = findDataFile(dataDir, 'indiavix_1d_', false);
     this.realVix = vixFile === undefined ? [] : loadDailyBars(vixFile);
     let cs = calendarCache.get(calDir);
@@ -701,11 +706,23 @@ function shifted(bars: readonly SimBar[], from: number, pct: number): readonly S
   return bars.map((b, m) => (m < from ? b : { ...b, open: r(b.open), high: r(b.high), low: r(b.low), close: r(b.close) }));
 }
 
-export function bundledSessions(dataDir?: string): string[] {
+/** The sessions the market can replay: bundled days of both indices, or every day of a user's bar file. */
+export function bundledSessions(dataDir?: string, bars?: MarketOptions['bars']): string[] {
+  if (bars !== undefined) return [...loadMinuteBars(bars.file).days];
   const dir = dataDir ?? findRepoPath('data/market');
   const a = loadMinuteBars(findDataFile(dir, FILE_PREFIX.NIFTY, true)!);
   const b = loadMinuteBars(findDataFile(dir, FILE_PREFIX.BANKNIFTY, true)!);
   return a.days.filter((d) => b.byDay.has(d));
+}
+
+/** Both indices' minute bars for `day`: bundled, or a user's file for one with its stand-in where the other lacks the day. */
+function seriesFor(dataDir: string, bars: MarketOptions['bars'], day: string): Record<Underlying, ReturnType<typeof loadMinuteBars>> {
+  const bundled = (u: Underlying) => loadMinuteBars(findDataFile(dataDir, FILE_PREFIX[u], true)!);
+  if (bars === undefined) return { NIFTY: bundled('NIFTY'), BANKNIFTY: bundled('BANKNIFTY') };
+  const own = loadMinuteBars(bars.file);
+  const otherName: Underlying = bars.underlying === 'NIFTY' ? 'BANKNIFTY' : 'NIFTY';
+  const other = bundled(otherName);
+  return { [bars.underlying]: own, [otherName]: other.byDay.has(day) ? other : own } as Record<Underlying, ReturnType<typeof loadMinuteBars>>;
 }
 
 /**
