@@ -217,9 +217,13 @@ export async function runWithKills(o: KillRunOptions): Promise<KillRunResult> {
   return { kills, ledger, exchangeOrders, closed, realised: Math.round(closed.reduce((s, c) => s + c.netPnl, 0) * 100) / 100, netAtExchange, log };
 }
 
-/** The closed trades in a form two runs can be compared by (position ids carry the attempt, which a kill may change). */
+/**
+ * The closed trades in a form two runs can be compared by: without position ids (they carry the
+ * placement, which a resent entry changes) and sorted (positions closed at the same instant may
+ * close in another order after a restart rebuilt the books).
+ */
 export function tradeList(r: KillRunResult): string[] {
-  return r.closed.map((c) => `${c.symbol} ${c.qty} @ ${c.entryAvg} → ${c.exitAvg} net ${c.netPnl} (${c.reason})`);
+  return r.closed.map((c) => `${c.symbol} ${c.qty} @ ${c.entryAvg} → ${c.exitAvg} net ${c.netPnl} (${c.reason})`).sort();
 }
 
 async function main(): Promise<void> {
