@@ -124,6 +124,8 @@ type Opt = {
 };
 
 type Loc = { m: number; p: number };
+/** Where one feed (undefined: INDIA VIX) stands in an `advanceTo`: its next tick is minute `m`, tick `p`. */
+type Cursor = { feed: Feed | undefined; idx: boolean; opts: Opt[]; m: number; p: number };
 
 const UNDERLYINGS: readonly Underlying[] = ['NIFTY', 'BANKNIFTY'];
 const FILE_PREFIX: Readonly<Record<Underlying, string>> = { NIFTY: 'nifty50_1m_', BANKNIFTY: 'banknifty_1m_' };
@@ -185,6 +187,13 @@ export class ReplayMarket implements SimMarket {
 
   private now: number;
   private emitting = false;
+  /**
+   * Where the last `advanceTo` left each feed's cursor, for the same token set
+   * (by identity): the next call from that time goes on from them instead of
+   * finding each feed's minute and tick again. A replay calls every 250 ms of
+   * market time, 90,000 times a day, mostly with the same subscriptions.
+   */
+  private cursors: { tokens: ReadonlySet<string>; at: number; curs: Cursor[] } | undefined;
   private readonly seedWord: number;
   private readonly feeds: readonly Feed[];
   private readonly feedByToken = new Map<string, Feed>();
@@ -354,9 +363,54 @@ export class ReplayMarket implements SimMarket {
     const n = this.ticksPerMinute;
     const every = this.optionTickEvery;
 
-    // Cursors: one per index feed that is subscribed or has a subscribed option, plus VIX.
-    type Cur = { feed: Feed | undefined; idx: boolean; opts: Opt[]; m: number; p: number };
-    const curs: Cur[] = [];
+    const kept = this.cursors;
+    const curs = kept !== undefined && kept.tokens === tokens && kept.at === from ? kept.curs : this.cursorsAt(from, tokens);
+    this.cursors = undefined;
+    if (curs.length === 0) { this.now = toMs; return; }
+    // A kept cursor inside a minute reads that minute's tick times: the feed's path must be that minute's.
+    for (const c of curs) if (c.feed !== undefined && c.p > 0 && c.m < c.feed.bars.length) this.pathFor(c.feed, c.m);
+
+    const nextTs = (c: Cursor): number => {
+      if (c.feed === undefined) return c.m < this.niftyFeed.bars.length ? this.niftyFeed.bars[c.m]!.ts : Infinity;
+      if (c.m >= c.feed.bars.length) return Infinity;
+      return c.p === 0 ? c.feed.bars[c.m]!.ts : c.feed.path.ts[c.p]!;
+    };
+
+    this.emitting = true;
+    try {
+      for (;;) {
+        let best: Cursor | undefined;
+        let bestTs = Infinity;
+        for (const c of curs) {
+          const t = nextTs(c);
+          if (t < bestTs) { bestTs = t; best = c; }
+        }
+        if (best === undefined || bestTs > toMs) break;
+        this.now = bestTs;
+        const f = best.feed;
+        if (f === undefined) {
+          onTick(this.vixQuote(best.m));
+          best.m++;
+          continue;
+        }
+        const { m, p } = best;
+        this.pathFor(f, m);
+        if (best.idx) onTick(this.indexQuote(f, m, p));
+        const ordinal = m * n + p;
+        if (best.opts.length > 0 && ordinal % every === 0) for (const o of best.opts) onTick(this.optionQuote(o, m, p));
+        if (++best.p >= n) { best.m++; best.p = 0; }
+      }
+      this.cursors = { tokens, at: toMs, curs };
+    } finally {
+      this.emitting = false;
+      this.now = toMs;
+    }
+  }
+
+  /** Cursors at `from`: one per index feed that is subscribed or has a subscribed option, plus VIX. */
+  private cursorsAt(from: number, tokens: ReadonlySet<string>): Cursor[] {
+    const n = this.ticksPerMinute;
+    const curs: Cursor[] = [];
     const optsOf = new Map<Feed, Opt[]>();
     for (const t of tokens) {
       const o = this.optByToken.get(t);
@@ -382,42 +436,7 @@ export class ReplayMarket implements SimMarket {
       const bars = this.niftyFeed.bars;
       curs.push({ feed: undefined, idx: true, opts: [], m: lastBarAtOrBefore(bars, from) + 1, p: 0 });
     }
-    if (curs.length === 0) { this.now = toMs; return; }
-
-    const nextTs = (c: Cur): number => {
-      if (c.feed === undefined) return c.m < this.niftyFeed.bars.length ? this.niftyFeed.bars[c.m]!.ts : Infinity;
-      if (c.m >= c.feed.bars.length) return Infinity;
-      return c.p === 0 ? c.feed.bars[c.m]!.ts : c.feed.path.ts[c.p]!;
-    };
-
-    this.emitting = true;
-    try {
-      for (;;) {
-        let best: Cur | undefined;
-        let bestTs = Infinity;
-        for (const c of curs) {
-          const t = nextTs(c);
-          if (t < bestTs) { bestTs = t; best = c; }
-        }
-        if (best === undefined || bestTs > toMs) break;
-        this.now = bestTs;
-        const f = best.feed;
-        if (f === undefined) {
-          onTick(this.vixQuote(best.m));
-          best.m++;
-          continue;
-        }
-        const { m, p } = best;
-        this.pathFor(f, m);
-        if (best.idx) onTick(this.indexQuote(f, m, p));
-        const ordinal = m * n + p;
-        if (best.opts.length > 0 && ordinal % every === 0) for (const o of best.opts) onTick(this.optionQuote(o, m, p));
-        if (++best.p >= n) { best.m++; best.p = 0; }
-      }
-    } finally {
-      this.emitting = false;
-      this.now = toMs;
-    }
+    return curs;
   }
 
   quote(token: string): SimQuote | undefined {

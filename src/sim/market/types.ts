@@ -72,7 +72,9 @@ export interface SimMarket {
    * Moves the market forward to `toMs` (never back), calling `onTick` for every
    * tick with ts in (previous time, toMs], in time order. Only tokens in
    * `tokens` are priced and reported (options are priced off their underlying's
-   * ticks), so an unsubscribed chain costs nothing.
+   * ticks), so an unsubscribed chain costs nothing. Pass a new set when the
+   * tokens change, never the same one changed in place: a call with the same
+   * set goes on from where the last one left each feed.
    */
   advanceTo(toMs: number, tokens: ReadonlySet<string>, onTick: (q: SimQuote) => void): void;
   /** The latest state of one instrument at the market's current time. */
