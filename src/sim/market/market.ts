@@ -370,19 +370,13 @@ export class ReplayMarket implements SimMarket {
     // A kept cursor inside a minute reads that minute's tick times: the feed's path must be that minute's.
     for (const c of curs) if (c.feed !== undefined && c.p > 0 && c.m < c.feed.bars.length) this.pathFor(c.feed, c.m);
 
-    const nextTs = (c: Cursor): number => {
-      if (c.feed === undefined) return c.m < this.niftyFeed.bars.length ? this.niftyFeed.bars[c.m]!.ts : Infinity;
-      if (c.m >= c.feed.bars.length) return Infinity;
-      return c.p === 0 ? c.feed.bars[c.m]!.ts : c.feed.path.ts[c.p]!;
-    };
-
     this.emitting = true;
     try {
       for (;;) {
         let best: Cursor | undefined;
         let bestTs = Infinity;
         for (const c of curs) {
-          const t = nextTs(c);
+          const t = this.nextTs(c);
           if (t < bestTs) { bestTs = t; best = c; }
         }
         if (best === undefined || bestTs > toMs) break;
@@ -405,6 +399,13 @@ export class ReplayMarket implements SimMarket {
       this.emitting = false;
       this.now = toMs;
     }
+  }
+
+  /** When a cursor's next tick is (Infinity past the day's last bar). */
+  private nextTs(c: Cursor): number {
+    if (c.feed === undefined) return c.m < this.niftyFeed.bars.length ? this.niftyFeed.bars[c.m]!.ts : Infinity;
+    if (c.m >= c.feed.bars.length) return Infinity;
+    return c.p === 0 ? c.feed.bars[c.m]!.ts : c.feed.path.ts[c.p]!;
   }
 
   /** Cursors at `from`: one per index feed that is subscribed or has a subscribed option, plus VIX. */
