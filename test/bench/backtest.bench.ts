@@ -1,10 +1,12 @@
 /**
  * Backtest throughput (issue 9 goal: one year of 1-minute NIFTY bars, about
- * 94,000, with adx-mtf in ≤ 3 s). Runs every bundled session (Jan–Feb 2024)
- * for NIFTY with adx-mtf through `runBacktest` — the daemon itself, day by
- * day, on the replayed market — at one index tick per second (a backtest's
- * coarser pace; the simulator's default is 4), and reports the time, NIFTY
- * bars per second and the year it implies at that rate. RSS after the run.
+ * 94,000, with adx-mtf in ≤ 3 s). The bundled sessions (Jan–Feb 2024, 42
+ * days, 15,750 NIFTY bars) are backtested for NIFTY with adx-mtf through
+ * `runBacktest` — the daemon itself, day by day, on the replayed market — at
+ * one index tick per second (a backtest's coarser pace; the simulator's
+ * default is 4), again and again (each time into a fresh directory) until a
+ * year's worth of bars has run: the time of that year is measured, not
+ * projected. RSS after the run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,22 +28,29 @@ const bench: Bench = {
     try {
       const base = defaultConfig();
       const config = {
-        ...base, app: { ...base.app, data_dir: dir }, strategy: { ...base.strategy, active: 'adx-mtf' as const, underlyings: ['NIFTY' as const] },
+        ...base, strategy: { ...base.strategy, active: 'adx-mtf' as const, underlyings: ['NIFTY' as const] },
         watchlist: base.watchlist.map((w) => (w.token === '99926009' ? { ...w, active: false } : w)),
       };
+      const log = createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
+      let niftyBars = 0;
+      let days = 0;
+      let trades = 0;
+      let firstRunS = 0;
       const t0 = process.hrtime.bigint();
-      const r = await runBacktest({
-        config, from: sessions[0]!, to: sessions[sessions.length - 1]!, seed: 1, ticksPerSecond: 1,
-        log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
-      });
+      for (let run = 0; niftyBars < YEAR_BARS; run++) {
+        const r = await runBacktest({ config: { ...config, app: { ...config.app, data_dir: join(dir, String(run)) } }, from: sessions[0]!, to: sessions[sessions.length - 1]!, seed: 1, ticksPerSecond: 1, log });
+        if (run === 0) firstRunS = Number(process.hrtime.bigint() - t0) / 1e9;
+        niftyBars += r.days.reduce((n, d) => n + Math.round(d.sessionMs / 60_000), 0);
+        days += r.days.length;
+        trades += r.trades.length;
+      }
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      const niftyBars = r.days.reduce((n, d) => n + Math.round(d.sessionMs / 60_000), 0);
-      report('backtest.days', r.days.length, 'days');
-      report('backtest.nifty_bars', niftyBars, 'bars');
-      report('backtest.run_s', s, 's');
+      report('backtest.bundled_run_s', firstRunS, 's', `the ${sessions.length} bundled sessions once`);
+      report('backtest.year_days', days, 'days', 'the bundled sessions repeated');
+      report('backtest.year_nifty_bars', niftyBars, 'bars');
+      report('backtest.year_s', s, 's', `${niftyBars} NIFTY bars with adx-mtf (goal ≤ 3 s)`);
       report('backtest.bars_per_s', niftyBars / s, 'bars/s');
-      report('backtest.year_s_at_this_rate', (YEAR_BARS / niftyBars) * s, 's', `${YEAR_BARS} bars (goal ≤ 3 s)`);
-      report('backtest.trades', r.trades.length, 'trades');
+      report('backtest.year_trades', trades, 'trades');
       report('backtest.rss_mib', rssMiB(), 'MiB');
     } finally {
       rmSync(dir, { recursive: true, force: true });
