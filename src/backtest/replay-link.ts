@@ -21,14 +21,12 @@ import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { FeedReadings, MarketLink } from '../app/market-link.js';
 import type { SimMarket, SimQuote } from '../sim/market/types.js';
-import { candles as simCandles } from '../sim/server/candles.js';
+import { candleBars } from '../sim/server/candles.js';
 import { type FrameMode, encodeTick, exchangeTypeOf } from '../sim/server/frames.js';
 import { masterRow } from '../sim/server/instrument-master.js';
 
 const FRAME_MODE: Record<FeedMode, FrameMode> = { ltp: 1, quote: 2, snap: 3 };
-const INTERVAL: Record<CandleRequest['interval'], string> = {
-  '1m': 'ONE_MINUTE', '3m': 'THREE_MINUTE', '5m': 'FIVE_MINUTE', '10m': 'TEN_MINUTE', '15m': 'FIFTEEN_MINUTE', '30m': 'THIRTY_MINUTE', '1h': 'ONE_HOUR', '1d': 'ONE_DAY',
-};
+const MINUTES: Record<CandleRequest['interval'], number> = { '1m': 1, '3m': 3, '5m': 5, '10m': 10, '15m': 15, '30m': 30, '1h': 60, '1d': 1440 };
 
 /** The replayed feed: remembers what is subscribed and turns the market's quotes into the adapter's `Tick` events. */
 class ReplayFeed implements TickStream {
@@ -171,17 +169,10 @@ class ReplayBroker implements Broker {
   }
 
   async candles(req: CandleRequest): Promise<Candle[]> {
-    const r = simCandles(this.market, {
-      exchange: req.exchange, symboltoken: req.token, interval: INTERVAL[req.interval], fromdate: istMinute(req.from), todate: istMinute(req.to),
-    }, this.clock.now());
-    if (!r.ok) throw new Error(`candles ${req.token} ${req.interval}: ${r.code} ${r.message}`);
-    return r.rows.map(([ts, open, high, low, close, volume]) => ({ ts: Date.parse(ts), open, high, low, close, volume }));
+    // To the minute, as getCandleData's "yyyy-MM-dd HH:mm" range is.
+    const minute = (ms: number): number => Math.floor(ms / 60_000) * 60_000;
+    return candleBars(this.market, { token: req.token, minutes: MINUTES[req.interval], from: minute(req.from), to: minute(req.to) }, this.clock.now());
   }
-}
-
-/** "YYYY-MM-DD HH:MM" in IST, as getCandleData takes its range. */
-function istMinute(ms: number): string {
-  return new Date(ms + 19_800_000).toISOString().slice(0, 16).replace('T', ' ');
 }
 
 export class ReplayLink implements MarketLink {

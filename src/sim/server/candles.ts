@@ -51,14 +51,26 @@ export function candles(market: SimMarket, body: Record<string, unknown>, nowMs:
   const days = (istDayStart(to) - istDayStart(from)) / DAY_MS + 1;
   if (days > iv.maxDays) return fail(`At most ${iv.maxDays} days per request for ${String(body.interval)}`);
 
+  const rows = candleBars(market, { token, minutes: iv.minutes, from, to }, nowMs)
+    .map((b): CandleRow => [fmtIsoIst(b.ts), b.open, b.high, b.low, b.close, b.volume]);
+  return { ok: true, rows };
+}
+
+/**
+ * The candles of `minutes` (1 … 60, or 1440 for days) starting in
+ * [from, to], built as the REST endpoint builds them (the choices in the
+ * header), prices to the paisa. Also what an in-process backtest asks.
+ */
+export function candleBars(market: SimMarket, req: { token: string; minutes: number; from: number; to: number }, nowMs: number): SimBar[] {
+  const { token, from, to } = req;
   const finished = Math.floor(nowMs / 60_000) * 60_000;
-  if (iv.minutes === 1440) {
+  if (req.minutes === 1440) {
     const lo = istDayStart(from);
     const hi = Math.min(istDayStart(to) + DAY_MS, finished);
     const bars = hi > lo ? market.minuteBars(token, lo, hi) : [];
-    return { ok: true, rows: group(bars, (ts) => istDayStart(ts), () => true) };
+    return group(bars, (ts) => istDayStart(ts), () => true);
   }
-  const span = iv.minutes * 60_000;
+  const span = req.minutes * 60_000;
   const bucket = (ts: number): number => {
     const open = istDayStart(ts) + SESSION_OPEN_MS;
     return open + Math.floor((ts - open) / span) * span;
@@ -70,14 +82,14 @@ export function candles(market: SimMarket, body: Record<string, unknown>, nowMs:
   const lo = bucket(from) < from ? bucket(from) + span : bucket(from);
   const hi = Math.min(bucket(to) + span, finished);
   const bars = hi > lo ? market.minuteBars(token, lo, hi) : [];
-  return { ok: true, rows: group(bars, bucket, inSession).filter((r) => Date.parse(r[0]) >= from && Date.parse(r[0]) <= to) };
+  return group(bars, bucket, inSession).filter((b) => b.ts >= from && b.ts <= to);
 }
 
-function group(bars: readonly SimBar[], key: (ts: number) => number, keep: (ts: number) => boolean): CandleRow[] {
-  const rows: CandleRow[] = [];
+function group(bars: readonly SimBar[], key: (ts: number) => number, keep: (ts: number) => boolean): SimBar[] {
+  const rows: SimBar[] = [];
   let cur: { k: number; o: number; h: number; l: number; c: number; v: number } | undefined;
   const flush = (): void => {
-    if (cur !== undefined) rows.push([fmtIsoIst(cur.k), r2(cur.o), r2(cur.h), r2(cur.l), r2(cur.c), cur.v]);
+    if (cur !== undefined) rows.push({ ts: cur.k, open: r2(cur.o), high: r2(cur.h), low: r2(cur.l), close: r2(cur.c), volume: cur.v });
   };
   for (const b of bars) {
     if (!keep(b.ts)) continue;
