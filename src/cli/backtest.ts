@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { runBacktest, tradingDays } from '../backtest/engine.js';
 import { renderReport, summaryJsonText } from '../backtest/report.js';
@@ -14,7 +13,7 @@ import { rupees } from '../app/narrator.js';
 import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
 import { VERSION } from '../app/version.js';
 import { type Config, ConfigError, loadConfig } from '../core/config.js';
-import { createLogger } from '../core/log.js';
+import { silentLogger } from '../core/log.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { bundledSessions } from '../sim/market/market.js';
 import { EXIT_FAILED, EXIT_OK, type Command, UsageError } from './command.js';
@@ -100,7 +99,7 @@ const backtest: Command = {
     const started = Date.now();
     const result = await runBacktest({
       config, from, to, seed, calendar, ticksPerSecond, ...(bars === undefined ? {} : { bars }),
-      log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
+      log: silentLogger(),
       onDay: (p) => progress.day(p, Date.now() - started),
     });
     progress.done();

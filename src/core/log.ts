@@ -4,6 +4,7 @@
  * (they live in `Secret` wrappers that print as `***`); the redact paths below
  * are the second line of defence for anything shaped like a credential.
  */
+import { Writable } from 'node:stream';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -49,4 +50,9 @@ export function createLogger(opts: {
     }));
   }
   return pino(base, opts.destination ?? pino.destination({ dest: 1, sync: true }));
+}
+
+/** A logger that writes nothing (fatal lines included): tests, benchmarks, and a backtest's daemons, whose ledger and report say what happened. */
+export function silentLogger(): Logger {
+  return createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
 }

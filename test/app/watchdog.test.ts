@@ -2,7 +2,6 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:chil
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { Daemon } from '../../src/app/daemon.js';
 import {
@@ -16,7 +15,7 @@ import {
 } from '../../src/app/watchdog.js';
 import { SimClock, istToMillis } from '../../src/core/clock.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../../src/market/calendar.js';
 
 const PID = 4242;
@@ -323,7 +322,7 @@ describe('daemonHealth', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rustro-watchdog-'));
     const config = { ...defaultConfig(), app: { ...defaultConfig().app, data_dir: dir } };
     const clock = new SimClock(istToMillis('2024-02-21', '10:00'));
-    const log = createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
+    const log = silentLogger();
     const daemon = await Daemon.start({ config, clock, log });
     const r = recorder();
     // What `rustro run` wires (notify and env aside).

@@ -7,13 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSimSession } from '../../src/app/sim-session.js';
 import { runBacktest } from '../../src/backtest/engine.js';
 import { type Config, defaultConfig } from '../../src/core/config.js';
 import type { Payload, RustroEvent } from '../../src/core/events.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { playToClose } from '../e2e/support/sim-day.js';
 import ledgerCommand from '../../src/cli/ledger.js';
 import { runCommand } from '../support/cli.js';
@@ -22,7 +21,7 @@ const DAY = '2024-02-21';
 const SEED = 9;
 const dir = mkdtempSync(join(tmpdir(), 'rustro-backtest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const quiet = () => createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
+const quiet = () => silentLogger();
 const withDir = (d: string): Config => {
   const c = defaultConfig();
   return { ...c, app: { ...c.app, data_dir: d } };

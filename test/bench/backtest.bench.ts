@@ -11,10 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { runBacktest } from '../../src/backtest/engine.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { bundledSessions } from '../../src/sim/market/market.js';
 import { type Bench, rssMiB } from './harness.js';
 
@@ -31,7 +30,7 @@ const bench: Bench = {
         ...base, strategy: { ...base.strategy, active: 'adx-mtf' as const, underlyings: ['NIFTY' as const] },
         watchlist: base.watchlist.map((w) => (w.token === '99926009' ? { ...w, active: false } : w)),
       };
-      const log = createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
+      const log = silentLogger();
       let niftyBars = 0;
       let days = 0;
       let trades = 0;

@@ -10,7 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerLink } from '../../src/app/broker-link.js';
 import { Daemon } from '../../src/app/daemon.js';
@@ -18,7 +17,7 @@ import { demoAccountSecrets } from '../../src/sim/server/auth.js';
 import { SimClock, istDate, istToMillis } from '../../src/core/clock.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { RustroEvent } from '../../src/core/events.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { createMarket } from '../../src/sim/market/market.js';
 import { type SimServer, startSimServer } from '../../src/sim/server/server.js';
 import { waitFor as until } from '../support/wait.js';
@@ -58,7 +57,7 @@ describe('morning re-login', () => {
       watchlist: base.watchlist.filter((w) => w.exchange === 'NSE'),
     };
     const events: RustroEvent[] = [];
-    const log = createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
+    const log = silentLogger();
     daemon = await Daemon.start({ config, clock: sim.clock, ioClock: io, log, secrets: demoAccountSecrets(), onEvent: (e) => events.push(e) });
     const count = (type: string) => events.filter((e) => e.type === type).length;
     expect([count('BrokerLoggedIn'), count('InstrumentsLoaded'), count('FeedConnected')]).toEqual([1, 1, 1]);

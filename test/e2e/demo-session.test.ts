@@ -6,13 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SimSession, startSimSession } from '../../src/app/sim-session.js';
 import { istToMillis } from '../../src/core/clock.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { EventOf } from '../../src/core/events.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { createMarket } from '../../src/sim/market/market.js';
 
 const DAY = '2024-02-15';
@@ -32,7 +31,7 @@ describe('daemon against the simulator', () => {
       dataDir: dir,
       day: DAY,
       seed: 5,
-      log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
+      log: silentLogger(),
       onEvent: (e) => {
         if (e.type === 'BarClosed' && e.data.tf === '1m') bars.push(e.data);
       },

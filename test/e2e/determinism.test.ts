@@ -6,11 +6,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSimSession } from '../../src/app/sim-session.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { playToClose } from './support/sim-day.js';
 
 const DAY = '2024-02-21';
@@ -24,7 +23,7 @@ async function run(): Promise<string[]> {
   dirs.push(dir);
   const s = await startSimSession({
     config: defaultConfig(), dataDir: join(dir, 'data'), day: DAY, seed: 9,
-    log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
+    log: silentLogger(),
   });
   await playToClose(s);
   // The pid and the (temporary) data dir differ between runs by construction; everything else must not.

@@ -6,18 +6,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSimSession } from '../../src/app/sim-session.js';
 import { type Config, defaultConfig } from '../../src/core/config.js';
 import type { RustroEvent } from '../../src/core/events.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { openQty } from '../../src/trading/positions.js';
 
 const DAY = '2024-02-21';
 const dir = mkdtempSync(join(tmpdir(), 'rustro-restart-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const quiet = () => createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false });
+const quiet = () => silentLogger();
 const noFlatten = (c: Config): Config => ({ ...c, trading: { ...c.trading, flatten_on_shutdown: false } });
 const ledger = (): RustroEvent[] => readFileSync(join(dir, 'ledger', `${DAY}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RustroEvent);
 

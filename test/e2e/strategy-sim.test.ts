@@ -8,13 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SimSession, startSimSession } from '../../src/app/sim-session.js';
 import { formatIst, istToMillis } from '../../src/core/clock.js';
 import { defaultConfig } from '../../src/core/config.js';
 import type { RustroEvent } from '../../src/core/events.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 
 const DAY = '2024-02-21';
 let session: SimSession | undefined;
@@ -33,7 +32,7 @@ describe('adx-mtf in the daemon against the simulator', () => {
       dataDir: dir,
       day: DAY,
       seed: 3,
-      log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
+      log: silentLogger(),
       onEvent: (e) => {
         if (e.type !== 'Tick' && e.type !== 'BarClosed') events.push(e);
       },

@@ -11,13 +11,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SimSessionOptions, startSimSession } from '../../src/app/sim-session.js';
 import { formatIst, istToMillis } from '../../src/core/clock.js';
 import { type Config, defaultConfig } from '../../src/core/config.js';
 import type { EventOf, EventType, RustroEvent } from '../../src/core/events.js';
-import { createLogger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import type { SimOrder } from '../../src/sim/server/orders.js';
 import { openQty } from '../../src/trading/positions.js';
 
@@ -38,7 +37,7 @@ async function session(day: string, over: (c: Config) => Config = (c) => c, extr
     dataDir: dir,
     day,
     seed: 11,
-    log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
+    log: silentLogger(),
     ...opts,
   });
   await s.daemon.marketReady;

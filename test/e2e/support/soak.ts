@@ -10,14 +10,13 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type SimSessionOptions, startSimSession } from '../../../src/app/sim-session.js';
 import { formatIst, istDate, istToMillis } from '../../../src/core/clock.js';
 import { type Config, defaultConfig } from '../../../src/core/config.js';
 import type { RustroEvent } from '../../../src/core/events.js';
-import { createLogger } from '../../../src/core/log.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { consecutiveSessions } from '../../../src/sim/market/market.js';
 import { openQty } from '../../../src/trading/positions.js';
 
@@ -101,7 +100,7 @@ export async function runSoak(o: { first: string; days: number; seed: number; co
     days: days.length,
     seed: o.seed,
     ...(o.market === undefined ? {} : { market: o.market }),
-    log: createLogger({ level: 'fatal', format: 'json', destination: new Writable({ write: (_c, _e, cb) => cb() }) as never, isTty: false }),
+    log: silentLogger(),
     onEvent,
   });
   try {
