@@ -81,6 +81,11 @@ export async function startSimSession(o: SimSessionOptions): Promise<SimSession>
   }
 }
 
+/** The watchlist a simulator can serve: it replays NSE indices only, so there is no SENSEX to stream. */
+export function simWatchlist(watchlist: Config['watchlist']): Config['watchlist'] {
+  return watchlist.map((w) => (w.exchange === 'BSE' ? { ...w, active: false } : w));
+}
+
 /** The config pointed at a simulator: its URLs, a data dir, and only the indices it replays. */
 export function configForSim(base: Config, sim: Pick<SimServer, 'url' | 'masterUrl' | 'streamUrl' | 'orderUrl'>, dataDir: string): Config {
   return {
@@ -93,8 +98,7 @@ export function configForSim(base: Config, sim: Pick<SimServer, 'url' | 'masterU
       feed_url: sim.streamUrl,
       order_updates_url: sim.orderUrl,
     },
-    // The simulator replays NSE indices only: there is no SENSEX data to serve.
-    watchlist: base.watchlist.map((w) => (w.exchange === 'BSE' ? { ...w, active: false } : w)),
+    watchlist: simWatchlist(base.watchlist),
   };
 }
 

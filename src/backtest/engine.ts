@@ -16,8 +16,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from '../app/daemon.js';
+import { simWatchlist } from '../app/sim-session.js';
+import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
 import { SimClock, istDate, istToMillis } from '../core/clock.js';
 import type { Config } from '../core/config.js';
+import { UNDERLYINGS } from '../core/config-schema.js';
 import type { Payload, RustroEvent } from '../core/events.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
@@ -67,15 +70,21 @@ export function tradingDays(calendar: TradingCalendar, from: string, to: string)
   return days;
 }
 
-/** A backtest never compresses its own earlier days mid-run, and pays no broker round trips. */
+/**
+ * A backtest trades on paper, never compresses its own earlier days mid-run,
+ * serves no health endpoint, and streams only what the simulator replays and
+ * the strategy trades (an index no underlying needs costs ticks for nothing;
+ * INDIA VIX stays: the risk rules read it).
+ */
 function backtestConfig(c: Config): Config {
+  const traded = new Set<string>(c.strategy.underlyings);
+  const untraded = new Set(BUILTIN_INDICES.filter((i) => (UNDERLYINGS as readonly string[]).includes(i.name) && !traded.has(i.name)).map((i) => i.token));
   return {
     ...c,
     trading: { ...c.trading, enable_paper_trading: true },
     retention: { ...c.retention, compress_after_days: 0, delete_after_days: 0 },
     health: { ...c.health, enabled: false },
-    // The simulator replays NSE indices only: there is no SENSEX data to serve.
-    watchlist: c.watchlist.map((w) => (w.exchange === 'BSE' ? { ...w, active: false } : w)),
+    watchlist: simWatchlist(c.watchlist).map((w) => (untraded.has(w.token) ? { ...w, active: false } : w)),
   };
 }
 

@@ -10,7 +10,6 @@ import { runBacktest, tradingDays } from '../backtest/engine.js';
 import { renderReport, summaryJsonText } from '../backtest/report.js';
 import { computeStats } from '../backtest/stats.js';
 import { rupees } from '../app/narrator.js';
-import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
 import { VERSION } from '../app/version.js';
 import { type Config, ConfigError, loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/log.js';
@@ -88,12 +87,7 @@ const backtest: Command = {
 
     const out = values.out ?? join(base.app.data_dir, 'backtest', `${strategy}-${from}-${to}`);
     prepareOut(out);
-    // An index no strategy trades is not streamed (INDIA VIX is: the risk rules read it).
-    const untraded = new Set(UNDERLYINGS.filter((u) => !underlyings.includes(u)).map((u) => BUILTIN_INDICES.find((i) => i.name === u)!.token));
-    const config: Config = {
-      ...base, app: { ...base.app, data_dir: out }, strategy: { ...base.strategy, active: strategy, underlyings },
-      watchlist: base.watchlist.map((w) => (untraded.has(w.token) ? { ...w, active: false } : w)),
-    };
+    const config: Config = { ...base, app: { ...base.app, data_dir: out }, strategy: { ...base.strategy, active: strategy, underlyings } };
 
     const progress = progressBar(io, days.length);
     const started = Date.now();

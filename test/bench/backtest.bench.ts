@@ -28,7 +28,6 @@ const bench: Bench = {
       const base = defaultConfig();
       const config = {
         ...base, strategy: { ...base.strategy, active: 'adx-mtf' as const, underlyings: ['NIFTY' as const] },
-        watchlist: base.watchlist.map((w) => (w.token === '99926009' ? { ...w, active: false } : w)),
       };
       const log = silentLogger();
       let niftyBars = 0;
