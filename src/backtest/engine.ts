@@ -158,6 +158,9 @@ async function runDay(market: ReturnType<typeof createMarket>, config: Config, c
 class DayFacts {
   readonly trades: BacktestTrade[] = [];
   private readonly lotSize = new Map<string, number>();
+  /** Entry intents: which position is on which option (for its lot size), and which fill opens it. */
+  private readonly entries = new Map<string, { positionId: string; token: string }>();
+  private readonly tokenOf = new Map<string, string>();
   private readonly openedAt = new Map<string, number>();
   private open = 0;
   private exposedSince = 0;
@@ -167,9 +170,12 @@ class DayFacts {
 
   apply(e: RustroEvent): void {
     if (e.type === 'OptionPicked') this.lotSize.set(e.data.token, e.data.lotSize);
-    if (e.type === 'OrderIntentRecorded' && e.data.purpose === 'entry') this.intents.set(e.data.intentId, e.data);
+    if (e.type === 'OrderIntentRecorded' && e.data.purpose === 'entry') {
+      this.entries.set(e.data.intentId, e.data);
+      this.tokenOf.set(e.data.positionId, e.data.token);
+    }
     if (e.type === 'OrderFilled') {
-      const i = this.intents.get(e.data.intentId);
+      const i = this.entries.get(e.data.intentId);
       if (i !== undefined && !this.openedAt.has(i.positionId)) {
         this.openedAt.set(i.positionId, e.ts);
         if (this.open++ === 0) this.exposedSince = e.ts;
@@ -178,14 +184,12 @@ class DayFacts {
     if (e.type === 'PositionClosed') {
       const c = e.data;
       const entryAt = this.openedAt.get(c.positionId) ?? e.ts;
-      const token = [...this.intents.values()].find((i) => i.positionId === c.positionId)?.token;
+      const token = this.tokenOf.get(c.positionId);
       const lot = (token === undefined ? undefined : this.lotSize.get(token)) ?? 0;
       this.trades.push(tradeOf(c, entryAt, e.ts, lot > 0 ? Math.round(c.qty / lot) : 0));
       if (this.openedAt.delete(c.positionId) && --this.open === 0) this.exposureMs += e.ts - this.exposedSince;
     }
   }
-
-  private readonly intents = new Map<string, Payload<'OrderIntentRecorded'>>();
 
   day(date: string): BacktestDay {
     const exposureMs = this.exposureMs + (this.open > 0 ? this.closeMs - this.exposedSince : 0);

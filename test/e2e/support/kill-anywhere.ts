@@ -32,6 +32,7 @@ import type { SimOrder } from '../../../src/sim/server/orders.js';
 import { STEP_MS } from '../../../src/sim/server/clock-driver.js';
 import { type OrderRequestKind, type SimServer, startSimServer } from '../../../src/sim/server/server.js';
 import { seededRng } from '../../../src/sim/server/util.js';
+import { waitFor } from '../../support/wait.js';
 import type { ChildInit, FromChild, ToChild } from './kill-child.js';
 
 export type KillRunOptions = {
@@ -65,15 +66,7 @@ export type KillRunResult = {
 
 const CHILD = fileURLToPath(new URL('./kill-child.ts', import.meta.url));
 const live = (c: Config): Config => ({ ...c, trading: { ...c.trading, enable_paper_trading: false } });
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(done: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`kill-anywhere: timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
+const until = (done: () => boolean, what: string, timeoutMs = 60_000): Promise<void> => waitFor(done, what, timeoutMs);
 
 /** One daemon process and where the lock-step stands with it. */
 class Child {
