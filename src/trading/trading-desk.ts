@@ -66,9 +66,10 @@ export class TradingDesk implements TradingState {
   readonly risk: RiskBook;
   readonly reconciler: Reconciler;
   private readonly orders: OrderManager;
-  private readonly signals = new Map<string, Payload<'SignalRaised'>>();
+  /** Today's signals, with when they were raised (a restart resends an entry only while its signal is fresh). */
+  private readonly signals = new Map<string, EventOf<'SignalRaised'>>();
   /** Facts a restart needs to carry on with an entry decided but never at the broker. */
-  private readonly entryFacts = { signalAt: new Map<string, number>(), picks: new Map<string, Payload<'OptionPicked'>>(), skipped: new Set<string>(), refusedKeys: new Set<string>() };
+  private readonly entryFacts = { picks: new Map<string, Payload<'OptionPicked'>>(), skipped: new Set<string>(), refusedKeys: new Set<string>() };
   private readonly ticks = new Map<string, Tick>();
   private readonly subs: Unsubscribe[] = [];
   private readonly work = new Set<Promise<void>>();
@@ -116,10 +117,7 @@ export class TradingDesk implements TradingState {
     this.book.apply(e);
     this.positions.apply(e);
     this.risk.apply(e);
-    if (e.type === 'SignalRaised') {
-      this.signals.set(e.data.signalId, e.data);
-      this.entryFacts.signalAt.set(e.data.signalId, e.ts);
-    }
+    if (e.type === 'SignalRaised') this.signals.set(e.data.signalId, e);
     if (e.type === 'OptionPicked') this.entryFacts.picks.set(e.data.signalId, e.data);
     if (e.type === 'EntrySkipped') this.entryFacts.skipped.add(e.data.signalId);
     if (e.type === 'OrderRefused' && e.data.purpose === 'entry') this.entryFacts.refusedKeys.add(e.data.intentKey);
@@ -187,13 +185,12 @@ export class TradingDesk implements TradingState {
     const resumed: string[] = [];
     if (within <= 0 || this.entriesStopped) return resumed;
     for (const [signalId, pick] of f.picks) {
-      const s = this.signals.get(signalId);
-      const at = f.signalAt.get(signalId);
-      if (s === undefined || at === undefined || s.action !== 'entry' || now - at > within || f.skipped.has(signalId)) continue;
+      const raised = this.signals.get(signalId);
+      if (raised === undefined || raised.data.action !== 'entry' || now - raised.ts > within || f.skipped.has(signalId)) continue;
       const orders = this.book.all().filter((o) => o.intent.purpose === 'entry' && o.intent.signalId === signalId);
       // Resent only while every earlier order is known never to have reached the broker.
       if (orders.some((o) => o.placeFailed?.code !== 'NOT_AT_BROKER')) continue;
-      if (orders.length === 0 && f.refusedKeys.has(entryKey(s, 0))) continue;
+      if (orders.length === 0 && f.refusedKeys.has(entryKey(raised.data, 0))) continue;
       resumed.push(signalId);
       this.track(this.enter(pick, orders.length));
     }
@@ -313,7 +310,7 @@ export class TradingDesk implements TradingState {
   /** Enters on a pick; `resend` counts earlier orders for the signal that never reached the broker (a restart's resumed entry). */
   private async enter(pick: Payload<'OptionPicked'>, resend = 0): Promise<void> {
     const { clock, config, bus } = this.o;
-    const signal = this.signals.get(pick.signalId);
+    const signal = this.signals.get(pick.signalId)?.data;
     if (signal === undefined || signal.action !== 'entry' || this.entriesStopped) return;
     const skip = (reason: string, detail: string, values: Payload<'EntrySkipped'>['values'] = {}): void =>
       bus.emit('EntrySkipped', { signalId: pick.signalId, underlying: pick.underlying, reason, detail, values });
