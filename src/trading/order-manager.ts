@@ -149,9 +149,7 @@ export class OrderManager {
     if (order?.orderId === undefined || isFinal(order.state) || order.cancelRequested !== undefined) return;
     this.stepsInFlight++;
     try {
-      await this.o.broker.modifyOrder(order.orderId, { orderType: order.orderType, price: order.price });
-    } catch (err) {
-      if (!this.finalNow(intentId)) this.o.onRequestError(intentId, 'modify', err);
+      await this.modify(intentId, order.orderId, { orderType: order.orderType, price: order.price });
     } finally {
       this.stepsInFlight--;
     }
@@ -217,12 +215,17 @@ export class OrderManager {
   private async reprice(order: BookOrder, attempt: number, change: Required<Pick<OrderModification, 'orderType' | 'price'>>): Promise<void> {
     const intentId = order.intent.intentId;
     await this.o.journal.durable('OrderRepriced', { intentId, orderId: order.orderId!, attempt, orderType: change.orderType, price: change.price });
+    await this.modify(intentId, order.orderId!, change);
+    if (change.orderType === 'LIMIT') this.scheduleFromStep(intentId);
+  }
+
+  /** Sends a modify whose step is already recorded. */
+  private async modify(intentId: string, orderId: string, change: OrderModification): Promise<void> {
     try {
-      await this.o.broker.modifyOrder(order.orderId!, change);
+      await this.o.broker.modifyOrder(orderId, change);
     } catch (err) {
       // A fill that beat the modify to the exchange is the ladder's normal race, not an error.
       if (!this.finalNow(intentId)) this.o.onRequestError(intentId, 'modify', err);
     }
-    if (change.orderType === 'LIMIT') this.scheduleFromStep(intentId);
   }
 }
