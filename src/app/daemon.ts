@@ -52,6 +52,11 @@ export type DaemonDeps = {
   pid?: number;
   /** Look for the operator's KILL and RECONCILE files (default true; a backtest has no operator). */
   operatorFiles?: boolean;
+  /**
+   * Write closed bars to `<data_dir>/bars/` for a restart to read back (default true). A backtest
+   * never restarts mid-run and its bars are in its ledger (`BarClosed`): it keeps them in memory.
+   */
+  barFiles?: boolean;
   /** Another market than the live broker (a backtest's in-process replay); used instead of secrets. */
   link?: (wiring: { bus: EventBus; clock: Clock; calendar: TradingCalendar }) => MarketLink;
   calendar?: TradingCalendar;
@@ -177,7 +182,7 @@ export class Daemon {
     const calendar = deps.calendar ?? TradingCalendar.load(DEFAULT_CALENDAR_DIR);
     const watch = config.watchlist.filter((w) => w.active).map((w) => ({ exchange: w.exchange, token: w.token }));
     // Before the feed connects, so no tick is missed; bars close on market time.
-    this.pipeline = new MarketPipeline({ bus, clock, ioClock: deps.ioClock ?? clock, calendar, settings: config.market, dataDir: config.app.data_dir, watch });
+    this.pipeline = new MarketPipeline({ bus, clock, ioClock: deps.ioClock ?? clock, calendar, settings: config.market, ...(deps.barFiles === false ? {} : { dataDir: config.app.data_dir }), watch });
     this.pipeline.start();
     this.runner = this.startStrategy(calendar, watch);
     const secrets = deps.secrets;

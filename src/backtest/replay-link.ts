@@ -8,7 +8,10 @@
  * sees. Orders never reach it: a backtest trades on paper.
  *
  * Time does not move here: the backtest's driver moves the market and the
- * clock (`engine.ts`), and hands each step's quotes to `deliver`.
+ * clock (`replay-run.ts`), hands each step's quotes to `deliver`, and starts
+ * each next day with `beginDay` — the morning routine `BrokerLink` runs live:
+ * the new day's master, and every subscription answered again, as a
+ * reconnected socket's are.
  */
 import type {
   Broker, BrokerSession, Candle, CandleRequest, FeedMode, Funds, Instrument, InstrumentRef, Order, OrderAck, Position, Quote, QuoteMode, TickStream, Trade,
@@ -37,7 +40,17 @@ class ReplayFeed implements TickStream {
   private readonly snapshots: SimQuote[] = [];
   private readonly c = { frames: 0, ticks: 0, rejected: 0, reconnects: 0 };
 
-  constructor(private readonly market: SimMarket, private readonly bus: EventBus, private readonly exType: Map<string, number>) {}
+  constructor(private market: SimMarket, private readonly bus: EventBus, private readonly exType: Map<string, number>) {}
+
+  /** A new day's market: what is subscribed stays, and each subscription is answered with its state there. */
+  beginDay(market: SimMarket): void {
+    this.market = market;
+    this.tokenSet = undefined;
+    for (const token of this.modes.keys()) {
+      const q = market.quote(token);
+      if (q !== undefined) this.snapshots.push(q);
+    }
+  }
 
   subscribe(refs: InstrumentRef[], mode: FeedMode): void {
     for (const r of refs) {
@@ -113,16 +126,17 @@ const refused = (what: string) => async (): Promise<never> => {
 /** The broker port over the market generator: market data only. */
 class ReplayBroker implements Broker {
   instrumentIndex: InstrumentIndex | undefined;
-  private list: Instrument[] = [];
+  /** The day's instruments as the adapter maps them. */
+  loaded: Instrument[] = [];
 
-  constructor(private readonly market: SimMarket, private readonly clock: Clock, readonly ticks: ReplayFeed) {}
+  constructor(public market: SimMarket, private readonly clock: Clock, readonly ticks: ReplayFeed) {}
 
   load(): void {
-    this.list = this.market.instruments().flatMap((i) => {
+    this.loaded = this.market.instruments().flatMap((i) => {
       const r = mapMasterRow(masterRow(i));
       return 'ok' in r ? [r.ok] : [];
     });
-    this.instrumentIndex = new InstrumentIndex(this.list);
+    this.instrumentIndex = new InstrumentIndex(this.loaded);
   }
 
   async login(): Promise<BrokerSession> {
@@ -152,7 +166,7 @@ class ReplayBroker implements Broker {
   }
 
   async instruments(): Promise<Instrument[]> {
-    return this.list;
+    return this.loaded;
   }
 
   async quotes(refs: InstrumentRef[], _mode: QuoteMode): Promise<Quote[]> {
@@ -179,11 +193,30 @@ export class ReplayLink implements MarketLink {
   readonly broker: ReplayBroker;
   readonly feed: ReplayFeed;
   readonly busy = false;
+  private readonly exType = new Map<string, number>();
 
-  constructor(market: SimMarket, private readonly config: Config, bus: EventBus, clock: Clock) {
-    const exType = new Map(market.instruments().map((i) => [i.token, exchangeTypeOf(i.segment)]));
-    this.feed = new ReplayFeed(market, bus, exType);
+  constructor(market: SimMarket, private readonly config: Config, private readonly bus: EventBus, clock: Clock) {
+    this.learnExchanges(market);
+    this.feed = new ReplayFeed(market, bus, this.exType);
     this.broker = new ReplayBroker(market, clock, this.feed);
+  }
+
+  /** The morning of the next day: its instrument master (new expiries), and the feed on its market. */
+  beginDay(market: SimMarket): void {
+    this.learnExchanges(market);
+    this.broker.market = market;
+    this.broker.load();
+    this.emitLoaded();
+    this.feed.beginDay(market);
+  }
+
+  private learnExchanges(market: SimMarket): void {
+    for (const i of market.instruments()) this.exType.set(i.token, exchangeTypeOf(i.segment));
+  }
+
+  private emitLoaded(): void {
+    const list = this.broker.loaded;
+    this.bus.emit('InstrumentsLoaded', { count: list.length, options: list.filter((i) => i.kind === 'option').length });
   }
 
   watchlist(): InstrumentRef[] {
@@ -192,6 +225,7 @@ export class ReplayLink implements MarketLink {
 
   async connect(): Promise<void> {
     this.broker.load();
+    this.emitLoaded();
     this.feed.subscribe(this.watchlist(), this.config.feed.mode);
   }
 

@@ -4,12 +4,13 @@
  * trade for trade; two runs of the same inputs write the same ledger, byte
  * for byte; and the ledger is a normal one (`rustro ledger verify` reads it).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSimSession } from '../../src/app/sim-session.js';
 import { runBacktest } from '../../src/backtest/engine.js';
+import { istDate } from '../../src/core/clock.js';
 import { type Config, defaultConfig } from '../../src/core/config.js';
 import type { Payload, RustroEvent } from '../../src/core/events.js';
 import { silentLogger } from '../../src/core/log.js';
@@ -29,22 +30,43 @@ const withDir = (d: string): Config => {
 const closed = (events: RustroEvent[]): Omit<Payload<'PositionClosed'>, 'positionId'>[] =>
   events.flatMap((e) => (e.type === 'PositionClosed' ? [(({ positionId: _, ...rest }) => rest)(e.data)] : []));
 
-async function paperSession(): Promise<RustroEvent[]> {
-  const data = join(dir, 'paper');
-  const s = await startSimSession({ config: defaultConfig(), dataDir: data, day: DAY, seed: SEED, log: quiet() });
+const readLedger = (files: string[]): RustroEvent[] =>
+  files.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RustroEvent));
+
+/** A paper daemon against the simulator from `day` for `days` consecutive trading days, never restarted: its ledger. */
+async function paperSession(name: string, day = DAY, days = 1): Promise<RustroEvent[]> {
+  const data = join(dir, name);
+  const s = await startSimSession({ config: defaultConfig(), dataDir: data, day, days, seed: SEED, log: quiet() });
   await playToClose(s);
-  return readFileSync(join(data, 'ledger', `${DAY}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RustroEvent);
+  const ledger = join(data, 'ledger');
+  return readLedger(readdirSync(ledger).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(ledger, f)));
 }
 
 describe('backtest', () => {
   it('a bundled day equals a paper session of the same day against the simulator, trade for trade', async () => {
     const bt = await runBacktest({ config: withDir(join(dir, 'a')), from: DAY, to: DAY, seed: SEED, log: quiet() });
-    const paper = closed(await paperSession());
+    const paper = closed(await paperSession('paper'));
     expect(paper.length).toBeGreaterThanOrEqual(2);
-    const ledger = readFileSync(bt.ledgerFiles[0]!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RustroEvent);
-    expect(closed(ledger)).toEqual(paper);
+    expect(closed(readLedger(bt.ledgerFiles))).toEqual(paper);
     expect(bt.trades.map((t) => t.netPnl)).toEqual(paper.map((t) => t.netPnl));
   }, 180_000);
+
+  it('consecutive days are one daemon through nights and mornings, as a paper daemon left running against the simulator', async () => {
+    const [first, last] = ['2024-02-12', '2024-02-14'];
+    const bt = await runBacktest({ config: withDir(join(dir, 'days')), from: first, to: last, seed: SEED, log: quiet() });
+    expect(bt.days.map((d) => d.date)).toEqual(['2024-02-12', '2024-02-13', '2024-02-14']);
+    expect(bt.ledgerFiles.map((f) => basename(f))).toEqual(['2024-02-12.jsonl', '2024-02-13.jsonl', '2024-02-14.jsonl']);
+    const events = readLedger(bt.ledgerFiles);
+    expect(events.filter((e) => e.type === 'DaemonStarted')).toHaveLength(1);
+    // Each morning brings that day's instrument master (new expiries), as the live morning routine does.
+    expect(events.filter((e) => e.type === 'InstrumentsLoaded').map((e) => istDate(e.ts))).toEqual(bt.days.map((d) => d.date));
+    const paperEvents = await paperSession('paper-days', first, 3);
+    const paper = closed(paperEvents);
+    expect(paper.length).toBeGreaterThanOrEqual(3);
+    expect(closed(events)).toEqual(paper);
+    const closedOn = (day: string): number => paperEvents.filter((e) => e.type === 'PositionClosed' && istDate(e.ts) === day).length;
+    expect(bt.days.map((d) => d.trades)).toEqual(bt.days.map((d) => closedOn(d.date)));
+  }, 300_000);
 
   it('the same inputs write a byte-identical ledger (same hash); the ledger verifies', async () => {
     const one = await runBacktest({ config: withDir(join(dir, 'b')), from: DAY, to: DAY, seed: SEED, log: quiet() });

@@ -28,7 +28,7 @@ import { TradingCalendar, weekday } from '../../market/calendar.js';
 import { FnoSpecs, INDICES, type IndexInfo, type Underlying, VIX_INFO, listedExpiries, optionSymbol, optionToken, strikesAround } from './contracts.js';
 import { BsFixed, OPTION_TICK, bidAsk, bookAround, ltpOf, moneyness, roundTick, smileIv, yearsToExpiry } from './options.js';
 import { hash4, hashString, hashUnit } from './rng.js';
-import { MinutePath, ticksPerMinute } from './ticks.js';
+import { DEFAULT_TICKS_PER_SECOND, MinutePath, ticksPerMinute } from './ticks.js';
 import type { SimBar, SimInstrument, SimLevel, SimMarket, SimQuote } from './types.js';
 import { bankVolRatio, vixBase, vixPerMinute } from './vix.js';
 
@@ -165,6 +165,25 @@ function lastBarAtOrBefore(bars: readonly SimBar[], t: number): number {
   return lo;
 }
 
+type VixDay = { v: Float64Array; hi: number; lo: number };
+/**
+ * Per-minute INDIA VIX of earlier sessions, by bar series, VIX source and
+ * level override: each day's market reads every earlier one (its 52-week
+ * range), and a backtest builds one market per day — without this a year
+ * cost a year's minutes per day.
+ */
+const vixDayCache = new WeakMap<BarSeries, WeakMap<readonly DailyRow[], Map<string, VixDay>>>();
+
+function range(v: Float64Array): { hi: number; lo: number } {
+  let hi = -Infinity;
+  let lo = Infinity;
+  for (const x of v) {
+    if (x > hi) hi = x;
+    if (x < lo) lo = x;
+  }
+  return { hi, lo };
+}
+
 /** Calendar and F&O specs per folder, read once per process (like the bar files). */
 const calendarCache = new Map<string, { cal: TradingCalendar; specs: FnoSpecs }>();
 
@@ -204,13 +223,12 @@ export class ReplayMarket implements SimMarket {
   private readonly niftyFeed: Feed;
   private readonly realVix: readonly DailyRow[];
   private readonly vixOverride: number | undefined;
-  private vixHistory: Map<string, Float64Array> | undefined;
 
   constructor(opts: MarketOptions) {
     const { day, seed } = opts;
     if (typeof day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new RangeError(`createMarket: day must be YYYY-MM-DD, got '${String(day)}'`);
     if (!Number.isFinite(seed)) throw new RangeError(`createMarket: seed must be a finite number, got ${seed}`);
-    const tps = opts.ticksPerSecond ?? 4;
+    const tps = opts.ticksPerSecond ?? DEFAULT_TICKS_PER_SECOND;
     this.ticksPerMinute = ticksPerMinute(tps);
     const n = opts.strikesAround ?? 10;
     if (!(Number.isInteger(n) && n >= 0 && n <= 200)) throw new RangeError(`createMarket: strikesAround must be an integer in [0, 200], got ${n}`);
@@ -252,7 +270,7 @@ export class ReplayMarket implements SimMarket {
     }
     const bankIdx = series.BANKNIFTY.days.indexOf(day);
     this.bankIvRatio = bankVolRatio(series.NIFTY, niftyIdx, series.BANKNIFTY, bankIdx);
-    const prevVix = niftyIdx > 0 ? this.vixDay(series.NIFTY, niftyIdx - 1) : undefined;
+    const prevVix = niftyIdx > 0 ? this.vixDay(series.NIFTY, niftyIdx - 1).v : undefined;
     this.vixPrevClose = prevVix === undefined ? this.vixMin[0]! : prevVix[prevVix.length - 1]!;
 
     this.openMs = niftyBars[0]!.ts;
@@ -401,6 +419,21 @@ export class ReplayMarket implements SimMarket {
     }
   }
 
+  nextTickAt(tokens: ReadonlySet<string>): number {
+    if (this.emitting) throw new Error('nextTickAt: called from inside onTick');
+    const kept = this.cursors;
+    const curs = kept !== undefined && kept.tokens === tokens && kept.at === this.now ? kept.curs : this.cursorsAt(this.now, tokens);
+    let next = Infinity;
+    for (const c of curs) {
+      // As in advanceTo: a cursor inside a minute reads that minute's tick times.
+      if (c.feed !== undefined && c.p > 0 && c.m < c.feed.bars.length) this.pathFor(c.feed, c.m);
+      const t = this.nextTs(c);
+      if (t < next) next = t;
+    }
+    this.cursors = { tokens, at: this.now, curs };
+    return next;
+  }
+
   /** When a cursor's next tick is (Infinity past the day's last bar). */
   private nextTs(c: Cursor): number {
     if (c.feed === undefined) return c.m < this.niftyFeed.bars.length ? this.niftyFeed.bars[c.m]!.ts : Infinity;
@@ -473,7 +506,7 @@ export class ReplayMarket implements SimMarket {
         // The replayed day as served (a crafted shock included); earlier days as bundled.
         const bars = i === last ? (f ?? this.niftyFeed).bars : s.byDay.get(s.days[i]!)!;
         if (bars[bars.length - 1]!.ts < fromMs || bars[0]!.ts >= toMs) continue;
-        const v = vix ? (i === last ? this.vixMin : this.vixDay(s, i)) : undefined;
+        const v = vix ? (i === last ? this.vixMin : this.vixDay(s, i).v) : undefined;
         bars.forEach((b, m) => {
           if (b.ts < fromMs || b.ts >= toMs) return;
           if (i === last && b.ts + 60_000 > this.now) return; // only completed bars on the replayed day
@@ -580,17 +613,21 @@ export class ReplayMarket implements SimMarket {
     };
   }
 
-  /** Per-minute VIX of bundled session `i` of `s` (NIFTY), cached. */
-  private vixDay(s: BarSeries, i: number): Float64Array {
+  /** Per-minute VIX of bundled session `i` of `s` (NIFTY) with its range; today's is the market's own (shocks included). */
+  private vixDay(s: BarSeries, i: number): VixDay {
     const day = s.days[i]!;
-    this.vixHistory ??= new Map();
-    let v = this.vixHistory.get(day);
-    if (v === undefined) {
-      if (day === this.day && this.vixMin !== undefined) v = this.vixMin;
-      else v = vixPerMinute(vixBase(s, i, this.realVix, this.vixOverride).level, s.byDay.get(day)!);
-      this.vixHistory.set(day, v);
+    if (day === this.day) return { v: this.vixMin, ...range(this.vixMin) };
+    let bySource = vixDayCache.get(s);
+    if (bySource === undefined) vixDayCache.set(s, (bySource = new WeakMap()));
+    let byDay = bySource.get(this.realVix);
+    if (byDay === undefined) bySource.set(this.realVix, (byDay = new Map()));
+    const key = `${day}|${this.vixOverride ?? ''}`;
+    let d = byDay.get(key);
+    if (d === undefined) {
+      const v = vixPerMinute(vixBase(s, i, this.realVix, this.vixOverride).level, s.byDay.get(day)!);
+      byDay.set(key, (d = { v, ...range(v) }));
     }
-    return v;
+    return d;
   }
 
   private vixHiLo: { hi: number; lo: number } | undefined;
@@ -600,10 +637,9 @@ export class ReplayMarket implements SimMarket {
       let lo = Infinity;
       const s = this.niftyFeed.series;
       for (let i = 0; i < this.niftyFeed.dayIdx; i++) {
-        for (const x of this.vixDay(s, i)) {
-          if (x > hi) hi = x;
-          if (x < lo) lo = x;
-        }
+        const d = this.vixDay(s, i);
+        if (d.hi > hi) hi = d.hi;
+        if (d.lo < lo) lo = d.lo;
       }
       this.vixHiLo = { hi, lo };
     }

@@ -18,6 +18,8 @@ import type { SimBar } from './types.js';
 
 export const MIN_TICKS_PER_SECOND = 0.1;
 export const MAX_TICKS_PER_SECOND = 1000;
+/** The simulator's pace unless told otherwise: about a liquid index's tick rate. */
+export const DEFAULT_TICKS_PER_SECOND = 4;
 
 /** Ticks generated per 1-minute bar for a given rate (at least 6, at most 60 000). */
 export function ticksPerMinute(ticksPerSecond: number): number {

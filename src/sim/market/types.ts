@@ -77,6 +77,12 @@ export interface SimMarket {
    * set goes on from where the last one left each feed.
    */
   advanceTo(toMs: number, tokens: ReadonlySet<string>, onTick: (q: SimQuote) => void): void;
+  /**
+   * When the next tick of `tokens` after the market's current time is
+   * (Infinity if none today): a replay skips the steps before it. The same
+   * set-identity rule as `advanceTo`, whose next call goes on from here.
+   */
+  nextTickAt(tokens: ReadonlySet<string>): number;
   /** The latest state of one instrument at the market's current time. */
   quote(token: string): SimQuote | undefined;
   /** Source 1-minute bars of an index token with bar start in [fromMs, toMs), across all bundled days up to the replayed day. */

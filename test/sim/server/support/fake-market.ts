@@ -97,6 +97,12 @@ export class FakeMarket implements SimMarket {
     for (let k = Math.max(1, k0); k <= k1; k++) for (const t of sorted) onTick(this.quoteAt(t, k));
   }
 
+  nextTickAt(tokens: ReadonlySet<string>): number {
+    if (![...tokens].some((t) => this.order.has(t))) return Infinity;
+    const at = this.openMs + (Math.max(0, Math.floor((this.now - this.openMs) / this.periodMs)) + 1) * this.periodMs;
+    return at <= this.closeMs ? at : Infinity;
+  }
+
   quote(token: string): SimQuote | undefined {
     if (!this.order.has(token)) return undefined;
     return this.quoteAt(token, Math.max(0, Math.floor((Math.min(this.now, this.closeMs) - this.openMs) / this.periodMs)));
