@@ -84,7 +84,9 @@ export class SimClock implements Clock {
   }
 
   cancel(handle: TimerHandle): void {
-    this.timers = this.timers.filter((x) => x.id !== handle.id);
+    // In place: timers are re-armed on every few ticks (staleness, bar closes), and a new array each time was garbage.
+    const i = this.timers.findIndex((x) => x.id === handle.id);
+    if (i >= 0) this.timers.splice(i, 1);
   }
 
   /** Number of timers still pending. */
@@ -112,7 +114,10 @@ export class SimClock implements Clock {
       if (next === undefined || next.at > targetMs) break;
       this.timers.shift();
       this.t = next.at;
-      if (next.every > 0) this.insert({ ...next, at: next.at + next.every });
+      if (next.every > 0) {
+        next.at += next.every;
+        this.insert(next);
+      }
       next.fn();
     }
     this.t = targetMs;

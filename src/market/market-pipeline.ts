@@ -82,7 +82,8 @@ export class MarketPipeline {
     });
     this.staleness = new StalenessMonitor({
       clock: o.ioClock ?? o.clock,
-      marketNow: () => o.clock.now(),
+      // One clock (live, a backtest): the monitor can sleep through the night; two: it must keep looking.
+      ...(o.ioClock === undefined || o.ioClock === o.clock ? {} : { marketNow: () => o.clock.now() }),
       sessions: this.sessions,
       staleMs: o.settings.feed_stale_sec * 1000,
       onStale: (silentMs, lastTickAt) => o.bus.emit('FeedStale', { silentMs, ...(lastTickAt === undefined ? {} : { lastTickAt }) }),

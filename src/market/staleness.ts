@@ -72,8 +72,11 @@ export class StalenessMonitor {
     if (w === undefined) {
       this.openedAt = undefined;
       const next = sessions.calendar.nextWindowAfter(market);
-      // Live the two clocks are one and this is exact; otherwise look again at least every minute.
-      if (next !== undefined) this.arm(now + Math.min(60_000, Math.max(1, next.open + staleMs - market)));
+      if (next === undefined) return;
+      // One clock (live): exact, the night passes in one timer. Two: market time may run ahead of this
+      // clock (the demo), so look again at least every minute.
+      const wait = Math.max(1, next.open + staleMs - market);
+      this.arm(now + (this.o.marketNow === undefined ? wait : Math.min(60_000, wait)));
       return;
     }
     this.openedAt ??= now - (market - w.open);

@@ -68,25 +68,38 @@ export class SessionClock {
     return d;
   }
 
+  /**
+   * The IST day `ms` falls in. Every tick asks, nearly always about the day
+   * asked last: an IST day is exactly 24 h (no DST), so that one is kept and
+   * the date string is only made when the day changes.
+   */
+  private dayOf(ms: number) {
+    const l = this.last;
+    if (l !== undefined && ms >= l.dayStart && ms < l.dayStart + 86_400_000) return l;
+    return (this.last = this.day(istDate(ms)));
+  }
+
+  private last: ReturnType<SessionClock['day']> | undefined;
+
   /** The window `ms` falls in, or undefined outside every session. */
   windowAt(ms: number): SessionWindow | undefined {
-    for (const w of this.day(istDate(ms)).windows) if (ms >= w.open && ms < w.close) return w;
+    for (const w of this.dayOf(ms).windows) if (ms >= w.open && ms < w.close) return w;
     return undefined;
   }
 
   /** The windows of `ms`'s IST day. */
   windowsOf(ms: number): readonly SessionWindow[] {
-    return this.day(istDate(ms)).windows;
+    return this.dayOf(ms).windows;
   }
 
   /** 00:00 IST of `ms`'s date: the 1d bar's stamp. */
   dayStart(ms: number): number {
-    return this.day(istDate(ms)).dayStart;
+    return this.dayOf(ms).dayStart;
   }
 
   /** Close of the last window of `ms`'s date (NaN on a day without a session). */
   dayEnd(ms: number): number {
-    return this.day(istDate(ms)).dayEnd;
+    return this.dayOf(ms).dayEnd;
   }
 
   /** Start of the `tf` bar holding `ms`, which must be inside window `w`. */
