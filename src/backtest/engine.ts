@@ -20,7 +20,7 @@ import { UNDERLYINGS } from '../core/config-schema.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { createMarket } from '../sim/market/market.js';
-import { DEFAULT_TICKS_PER_SECOND, ticksPerMinute } from '../sim/market/ticks.js';
+import { DEFAULT_TICKS_PER_SECOND } from '../sim/market/ticks.js';
 import { ReplayRun } from './replay-run.js';
 import type { BacktestDay, BacktestTrade } from './stats.js';
 
@@ -31,8 +31,11 @@ export type BacktestOptions = {
   to: string;
   seed: number;
   log: Logger;
-  /** Index ticks per second of the generated market (the simulator's default is 4). */
-  ticksPerSecond?: number;
+  /**
+   * Index ticks generated per 1-minute bar (default 240: the simulator's 4 a second). The coarsest, 4,
+   * is the bar itself — open, the two extremes, close — and the fastest.
+   */
+  ticksPerBar?: number;
   /** Folder with the bundled bars (default: the repo's data/market). */
   barsDir?: string;
   /** A user's 1-minute bar file for one index instead of the bundled one (`--bars`). */
@@ -41,6 +44,9 @@ export type BacktestOptions = {
   /** After each day: for a progress bar. */
   onDay?: (p: { day: string; done: number; total: number; trades: number; netPnl: number }) => void;
 };
+
+/** The simulator's pace, as ticks in a minute bar. */
+export const DEFAULT_TICKS_PER_BAR = DEFAULT_TICKS_PER_SECOND * 60;
 
 /** A ledger day file's name. */
 const LEDGER_DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/;
@@ -73,7 +79,7 @@ export function tradingDays(calendar: TradingCalendar, from: string, to: string)
  * the strategy trades (an index no underlying needs costs ticks for nothing;
  * INDIA VIX stays: the risk rules read it).
  */
-function backtestConfig(c: Config, ticksPerSecond: number): Config {
+function backtestConfig(c: Config, ticksPerBar: number): Config {
   const traded = new Set<string>(c.strategy.underlyings);
   const untraded = new Set(BUILTIN_INDICES.filter((i) => (UNDERLYINGS as readonly string[]).includes(i.name) && !traded.has(i.name)).map((i) => i.token));
   return {
@@ -83,14 +89,15 @@ function backtestConfig(c: Config, ticksPerSecond: number): Config {
     health: { ...c.health, enabled: false },
     // The generator's silences are its pace, not a feed outage: at a coarse pace two index ticks can be
     // up to two tick slots apart, which must not pause entries as a silent feed does.
-    market: { ...c.market, feed_stale_sec: Math.max(c.market.feed_stale_sec, Math.ceil((2 * 60) / ticksPerMinute(ticksPerSecond))) },
+    market: { ...c.market, feed_stale_sec: Math.max(c.market.feed_stale_sec, Math.ceil((2 * 60) / ticksPerBar)) },
     watchlist: simWatchlist(c.watchlist).map((w) => (untraded.has(w.token) ? { ...w, active: false } : w)),
   };
 }
 
 export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const calendar = o.calendar ?? TradingCalendar.load(DEFAULT_CALENDAR_DIR);
-  const config = backtestConfig(o.config, o.ticksPerSecond ?? DEFAULT_TICKS_PER_SECOND);
+  const ticksPerBar = o.ticksPerBar ?? DEFAULT_TICKS_PER_BAR;
+  const config = backtestConfig(o.config, ticksPerBar);
   const days = tradingDays(calendar, o.from, o.to);
   const result: BacktestResult = { days: [], trades: [], ledgerFiles: [], ledgerHash: '', bars: 0, skipped: [] };
   let run: ReplayRun | undefined;
@@ -99,7 +106,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     for (const day of days) {
       let market;
       try {
-        market = createMarket({ day, seed: o.seed, ...(o.ticksPerSecond === undefined ? {} : { ticksPerSecond: o.ticksPerSecond }), ...(o.barsDir === undefined ? {} : { dataDir: o.barsDir }), ...(o.bars === undefined ? {} : { bars: o.bars }) });
+        market = createMarket({ day, seed: o.seed, ticksPerSecond: ticksPerBar / 60, ...(o.barsDir === undefined ? {} : { dataDir: o.barsDir }), ...(o.bars === undefined ? {} : { bars: o.bars }) });
       } catch (err) {
         result.skipped.push({ day, reason: (err as Error).message });
         // A trading day without bars is a day the daemon was off: the next day with bars starts it afresh.

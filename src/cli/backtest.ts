@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBacktest, tradingDays } from '../backtest/engine.js';
+import { DEFAULT_TICKS_PER_BAR, runBacktest, tradingDays } from '../backtest/engine.js';
 import { renderReport, summaryJsonText } from '../backtest/report.js';
 import { computeStats } from '../backtest/stats.js';
 import { rupees } from '../app/narrator.js';
@@ -25,10 +25,11 @@ const MARKER = '.rustro-backtest';
 const backtest: Command = {
   summary: 'replay bundled history through the live pipeline on paper: a ledger, its hash, and a report',
   usage: `usage: rustro backtest --from YYYY-MM-DD [--to YYYY-MM-DD] [--strategy ${STRATEGIES.join('|')}] [--underlying ${UNDERLYINGS.join('|')}]
-                       [--bars FILE --underlying U] [--config FILE] [--seed N] [--ticks-per-second X] [--out DIR] [--report FILE.html]
+                       [--bars FILE --underlying U] [--config FILE] [--seed N] [--ticks-per-bar N] [--out DIR] [--report FILE.html]
   --bars    your own 1-minute bars of the underlying (CSV ts,open,high,low,close,volume, as rustro data bars writes)
-  default config.example.toml, --to = --from, seed 1, 4 index ticks per second (as rustro sim; fewer is faster
-  and coarser), out <data_dir>/backtest/<strategy>-<from>-<to>`,
+  --ticks-per-bar  index ticks made from each 1-minute bar, 4 (open, extremes, close: fastest) to 60000;
+            default ${DEFAULT_TICKS_PER_BAR}, the simulator's 4 a second: a day then trades as a paper session of it
+  default config.example.toml, --to = --from, seed 1, out <data_dir>/backtest/<strategy>-<from>-<to>`,
   async main(args, io) {
     let values: Record<string, string | undefined>;
     try {
@@ -36,7 +37,7 @@ const backtest: Command = {
         args, strict: true,
         options: {
           from: { type: 'string' }, to: { type: 'string' }, strategy: { type: 'string' }, underlying: { type: 'string' }, config: { type: 'string' },
-          seed: { type: 'string' }, 'ticks-per-second': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' }, bars: { type: 'string' },
+          seed: { type: 'string' }, 'ticks-per-bar': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' }, bars: { type: 'string' },
         },
       }));
     } catch (err) {
@@ -50,8 +51,8 @@ const backtest: Command = {
     if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
     const seed = Number(values.seed ?? 1);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
-    const ticksPerSecond = Number(values['ticks-per-second'] ?? 4);
-    if (!(ticksPerSecond >= 0.1 && ticksPerSecond <= 1000)) throw new UsageError(`--ticks-per-second must be a number from 0.1 to 1000, got '${values['ticks-per-second']}'`);
+    const ticksPerBar = Number(values['ticks-per-bar'] ?? DEFAULT_TICKS_PER_BAR);
+    if (!(Number.isInteger(ticksPerBar) && ticksPerBar >= 4 && ticksPerBar <= 60_000)) throw new UsageError(`--ticks-per-bar must be a whole number from 4 to 60000, got '${values['ticks-per-bar']}'`);
     if (values.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(values.strategy)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got '${values.strategy}'`);
     if (values.underlying !== undefined && !(UNDERLYINGS as readonly string[]).includes(values.underlying)) throw new UsageError(`--underlying must be one of ${UNDERLYINGS.join(', ')} (the bundled history), got '${values.underlying}'`);
     if (values.bars !== undefined && values.underlying === undefined) throw new UsageError('--bars needs --underlying: which index the bars are of');
@@ -92,7 +93,7 @@ const backtest: Command = {
     const progress = progressBar(io, days.length);
     const started = Date.now();
     const result = await runBacktest({
-      config, from, to, seed, calendar, ticksPerSecond, ...(bars === undefined ? {} : { bars }),
+      config, from, to, seed, calendar, ticksPerBar, ...(bars === undefined ? {} : { bars }),
       log: silentLogger(),
       onDay: (p) => progress.day(p, Date.now() - started),
     });

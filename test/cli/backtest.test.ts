@@ -20,7 +20,7 @@ describe('rustro backtest', () => {
   it('backtests bundled days, prints the ledger hash, and writes the report and its JSON summary', async () => {
     const out = join(dir, 'run');
     const report = join(dir, 'report.html');
-    const args = ['--from', '2024-02-20', '--to', '2024-02-21', '--underlying', 'BANKNIFTY', '--ticks-per-second', '1', '--out', out, '--report', report];
+    const args = ['--from', '2024-02-20', '--to', '2024-02-21', '--underlying', 'BANKNIFTY', '--ticks-per-bar', '60', '--out', out, '--report', report];
     const one = await runCommand(backtest, ...args);
     expect(one.code, one.err.join('\n')).toBe(0);
     expect(one.out.filter((l) => /^ {2}\d\/2 days, 2024-02-2[01]/.test(l))).toHaveLength(2);
@@ -42,7 +42,7 @@ describe('rustro backtest', () => {
   it('--bars: a user\'s own 1-minute CSV of the index trades exactly as the same bars bundled', async () => {
     const csv = join(dir, 'banknifty.csv');
     writeFileSync(csv, gunzipSync(readFileSync(join('data', 'market', 'banknifty_1m_2024-01_2024-02.csv.gz'))));
-    const common = ['--from', '2024-02-21', '--underlying', 'BANKNIFTY', '--ticks-per-second', '1'];
+    const common = ['--from', '2024-02-21', '--underlying', 'BANKNIFTY', '--ticks-per-bar', '60'];
     const bundled = await runCommand(backtest, ...common, '--out', join(dir, 'bundled'), '--report', join(dir, 'bundled.html'));
     const own = await runCommand(backtest, ...common, '--bars', csv, '--out', join(dir, 'own'), '--report', join(dir, 'own.html'));
     expect([bundled.code, own.code], own.err.join('\n')).toEqual([0, 0]);

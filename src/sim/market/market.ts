@@ -184,6 +184,33 @@ function range(v: Float64Array): { hi: number; lo: number } {
   return { hi, lo };
 }
 
+/**
+ * High and low of every session of `s` before session `dayIdx`, from running
+ * extremes kept per series: each day's market asks, and a year's backtest
+ * would otherwise scan all earlier minutes for every day.
+ */
+const priorRanges = new WeakMap<BarSeries, { hi: Float64Array; lo: Float64Array }>();
+function priorRange(s: BarSeries, dayIdx: number): { hi: number; lo: number } {
+  let r = priorRanges.get(s);
+  if (r === undefined) {
+    // hi[i], lo[i]: extremes of sessions 0 … i−1.
+    const hi = new Float64Array(s.days.length + 1).fill(-Infinity);
+    const lo = new Float64Array(s.days.length + 1).fill(Infinity);
+    s.days.forEach((d, i) => {
+      let h = hi[i]!;
+      let l = lo[i]!;
+      for (const b of s.byDay.get(d)!) {
+        if (b.high > h) h = b.high;
+        if (b.low < l) l = b.low;
+      }
+      hi[i + 1] = h;
+      lo[i + 1] = l;
+    });
+    priorRanges.set(s, (r = { hi, lo }));
+  }
+  return { hi: r.hi[dayIdx]!, lo: r.lo[dayIdx]! };
+}
+
 /** Calendar and F&O specs per folder, read once per process (like the bar files). */
 const calendarCache = new Map<string, { cal: TradingCalendar; specs: FnoSpecs }>();
 
@@ -299,14 +326,7 @@ export class ReplayMarket implements SimMarket {
         prefHi[m + 1] = Math.max(prefHi[m]!, bars[m]!.high);
         prefLo[m + 1] = Math.min(prefLo[m]!, bars[m]!.low);
       }
-      let hi52 = -Infinity;
-      let lo52 = Infinity;
-      for (let i = 0; i < dayIdx; i++) {
-        for (const b of s.byDay.get(s.days[i]!)!) {
-          if (b.high > hi52) hi52 = b.high;
-          if (b.low < lo52) lo52 = b.low;
-        }
-      }
+      const { hi: hi52, lo: lo52 } = priorRange(s, dayIdx);
       const atmIv = new Float64Array(bars.length);
       const ratio = u === 'BANKNIFTY' ? this.bankIvRatio : 1;
       // VIX minutes follow NIFTY's bars; both indices share the session's minutes.

@@ -16,15 +16,16 @@
 import { Rng } from './rng.js';
 import type { SimBar } from './types.js';
 
-export const MIN_TICKS_PER_SECOND = 0.1;
+/** Four ticks a minute (open, the two extremes, close): the coarsest path that is still the bar. */
+export const MIN_TICKS_PER_SECOND = 4 / 60;
 export const MAX_TICKS_PER_SECOND = 1000;
 /** The simulator's pace unless told otherwise: about a liquid index's tick rate. */
 export const DEFAULT_TICKS_PER_SECOND = 4;
 
-/** Ticks generated per 1-minute bar for a given rate (at least 6, at most 60 000). */
+/** Ticks generated per 1-minute bar for a given rate (at least 4, at most 60 000). */
 export function ticksPerMinute(ticksPerSecond: number): number {
-  if (!(ticksPerSecond >= MIN_TICKS_PER_SECOND && ticksPerSecond <= MAX_TICKS_PER_SECOND)) {
-    throw new RangeError(`ticksPerSecond must be in [${MIN_TICKS_PER_SECOND}, ${MAX_TICKS_PER_SECOND}], got ${ticksPerSecond}`);
+  if (!(Math.round(60 * ticksPerSecond) >= 4 && ticksPerSecond <= MAX_TICKS_PER_SECOND)) {
+    throw new RangeError(`ticksPerSecond must be in [4/60, ${MAX_TICKS_PER_SECOND}] (4 to 60 000 ticks a minute), got ${ticksPerSecond}`);
   }
   return Math.round(60 * ticksPerSecond);
 }

@@ -27,8 +27,18 @@ const LEVERAGE = 4;
 export const SHRINK_SESSIONS = 10;
 const ANNUAL = 252;
 
+/** Per series and session: every day's market asks for a few, and a backtest builds one market a day. */
+const realisedCache = new WeakMap<BarSeries, Map<number, number | undefined>>();
+
 /** Realised vol (annualised, fraction) of `series` over sessions before `dayIdx`, or undefined if none. */
 export function realisedVol(series: BarSeries, dayIdx: number): number | undefined {
+  let byDay = realisedCache.get(series);
+  if (byDay === undefined) realisedCache.set(series, (byDay = new Map()));
+  if (!byDay.has(dayIdx)) byDay.set(dayIdx, computeRealisedVol(series, dayIdx));
+  return byDay.get(dayIdx);
+}
+
+function computeRealisedVol(series: BarSeries, dayIdx: number): number | undefined {
   const days = series.days;
   const terms: number[] = [];
   // Close-to-close over up to 20 prior sessions.

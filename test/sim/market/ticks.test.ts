@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bundledSessions, createMarket } from '../../../src/sim/market/market.js';
-import { MinutePath, minuteTicks, ticksPerMinute } from '../../../src/sim/market/ticks.js';
+import { MIN_TICKS_PER_SECOND, MinutePath, minuteTicks, ticksPerMinute } from '../../../src/sim/market/ticks.js';
 import type { SimBar } from '../../../src/sim/market/types.js';
 import { candlesFrom } from './helpers.js';
 
@@ -64,7 +64,7 @@ describe('index ticks from 1-minute bars', () => {
       return { ts: 1_704_166_500_000 + 60_000 * (Math.round(b) % 500), open: v[0]!, high: hi, low: lo, close: v[3]!, volume: 0 };
     });
     fc.assert(
-      fc.property(bar, fc.integer(), fc.double({ min: 0.1, max: 50, noNaN: true }), (b, seed, tps) => {
+      fc.property(bar, fc.integer(), fc.double({ min: MIN_TICKS_PER_SECOND, max: 50, noNaN: true }), (b, seed, tps) => {
         const { ts, price } = minuteTicks(b, seed, tps);
         const n = ticksPerMinute(tps);
         expect(ts.length).toBe(n);
