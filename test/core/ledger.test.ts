@@ -163,6 +163,24 @@ describe('Ledger', () => {
     await led.close();
   });
 
+  it('with sync off (a backtest), a durable append resolves once written, and nothing is fdatasync\'d', async () => {
+    const d = dir();
+    const { open } = await import('node:fs/promises');
+    const probe = await open(import.meta.filename, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const spy = vi.spyOn(proto, 'datasync');
+    const led = await Ledger.open(d, { groupCommitMs: 3_600_000, groupCommitEvents: 1000, sync: false });
+    expect(isDurable(sampleEvent(2).type)).toBe(true);
+    expect(await led.append(sampleEvent(2))).toBe(1);
+    expect(lineCount(led.currentFile()!)).toBe(1);
+    void led.append(sampleEvent(0, istToMillis('2024-01-03', '10:00'))); // a new day file
+    await led.close();
+    expect(spy).not.toHaveBeenCalled();
+    expect(ledgerFiles(d)).toHaveLength(2);
+    expect((await verify(led.currentFile()!)).ok).toBe(true);
+  });
+
   it('a failed write rejects the affected appends, calls onError, and fails later appends', async () => {
     const d = dir();
     const errors: Error[] = [];
