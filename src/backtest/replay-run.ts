@@ -30,8 +30,18 @@ import type { BacktestDay, BacktestTrade } from './stats.js';
 
 export type PlayedDay = { day: BacktestDay; trades: BacktestTrade[]; bars: number };
 
+/**
+ * Steps between turns of the event loop while the daemon is idle. The driver
+ * runs synchronously then, but the ledger writes through the loop's I/O: with
+ * no turn its lines would wait in memory for the whole run (~1,250 a day
+ * without trades), with one every step it would spend more time turning than
+ * trading.
+ */
+const STEPS_PER_TURN = 256;
+
 export class ReplayRun {
   private readonly step: SimQuote[] = [];
+  private stepsSinceTurn = 0;
 
   private constructor(
     private readonly daemon: Daemon,
@@ -103,9 +113,15 @@ export class ReplayRun {
       // Before the open (a morning) the day's market has not started: nothing to move.
       if (target >= market.openMs) market.advanceTo(target, tokens, onTick);
       clock.advanceTo(target);
-      feed.deliver(step);
-      step.length = 0;
+      if (step.length > 0) {
+        feed.deliver(step);
+        step.length = 0;
+      }
       if (this.daemon.busy || feed.flushSnapshots()) await this.settle();
+      else if (++this.stepsSinceTurn >= STEPS_PER_TURN) {
+        this.stepsSinceTurn = 0;
+        await new Promise((r) => setImmediate(r));
+      }
     }
   }
 

@@ -4,7 +4,7 @@
  * trade for trade; two runs of the same inputs write the same ledger, byte
  * for byte; and the ledger is a normal one (`rustro ledger verify` reads it).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,20 @@ describe('backtest', () => {
     const closedOn = (day: string): number => paperEvents.filter((e) => e.type === 'PositionClosed' && istDate(e.ts) === day).length;
     expect(bt.days.map((d) => d.trades)).toEqual(bt.days.map((d) => closedOn(d.date)));
   }, 300_000);
+
+  it('writes the ledger as it goes: each day is on disk when the next begins, not held in memory to the end', async () => {
+    const sessions = ['2024-01-02', '2024-01-09'];
+    const onDisk: { day: string; lines: number }[] = [];
+    const lines = (f: string): number => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').length - 1 : 0);
+    const out = join(dir, 'as-it-goes');
+    const bt = await runBacktest({
+      config: withDir(out), from: sessions[0]!, to: sessions[1]!, seed: SEED, ticksPerBar: 4, log: quiet(),
+      onDay: ({ day }) => onDisk.push({ day, lines: lines(join(out, 'ledger', `${day}.jsonl`)) }),
+    });
+    expect(bt.days).toHaveLength(6);
+    // A day with no trade has no durable event to force a write: only the driver's turns of the event loop do.
+    for (const { day, lines: seen } of onDisk) expect(seen, day).toBeGreaterThan(lines(join(out, 'ledger', `${day}.jsonl`)) - 1_000);
+  }, 120_000);
 
   it('the same inputs write a byte-identical ledger (same hash); the ledger verifies', async () => {
     const one = await runBacktest({ config: withDir(join(dir, 'b')), from: DAY, to: DAY, seed: SEED, log: quiet() });
