@@ -16,7 +16,7 @@
 import type { Instrument, InstrumentRef, Quote } from '../broker/broker.js';
 import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
 import type { EventBus, Unsubscribe } from '../core/bus.js';
-import { type Clock, type TimerHandle, istDate, istToMillis } from '../core/clock.js';
+import { type Clock, type TimerHandle, istDate, istDayEnd, istToMillis } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { Check, EventOf, RustroEvent } from '../core/events.js';
 import type { Bar } from '../market/bar.js';
@@ -80,6 +80,8 @@ export class StrategyRunner {
   private readonly trades = new Map<string, number>();
   /** Today's entry signals whose option is not picked yet (in flight, or lost to a crash). */
   private readonly unpicked = new Map<string, EventOf<'SignalRaised'>>();
+  /** Epoch ms the IST day of the latest event ends (-Infinity before the first). */
+  private dayEnd = -Infinity;
   private readonly settings: PickerSettings;
   private vixLevel: number | undefined;
   private stale = false;
@@ -122,6 +124,7 @@ export class StrategyRunner {
 
   /** Folds one event into the facts the context reads. Also what a restart replays today's ledger through. */
   apply(e: RustroEvent): void {
+    if (e.ts >= this.dayEnd) this.rollDay(e.ts);
     switch (e.type) {
       case 'Tick':
         if (e.data.token === this.o.vix.token && e.data.exchange === this.o.vix.exchange) this.vixLevel = e.data.ltp;
@@ -155,6 +158,18 @@ export class StrategyRunner {
         return;
       default:
     }
+  }
+
+  /**
+   * The first event of a new IST day (only forward): earlier days' entry counts
+   * and unpicked signals go. Only today's are read (`tradesToday`, a restart's
+   * `resumePicks`), and a restart replays only today's ledger; kept, they would
+   * grow by a day's worth every day for as long as the daemon runs.
+   */
+  private rollDay(ts: number): void {
+    this.dayEnd = istDayEnd(ts);
+    this.trades.clear();
+    this.unpicked.clear();
   }
 
   start(): void {

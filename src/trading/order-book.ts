@@ -339,6 +339,26 @@ export class OrderBook {
     return this.orders.get(intentId)?.filledQty ?? 0;
   }
 
+  /**
+   * Forgets the final orders `gone` names, with their order ids, tags and fill
+   * ids: at a day's rollover (`TradingDesk.apply`), the orders of positions
+   * that are over. A restart replays only today's ledger, so after one the
+   * book never knew them either; without this a daemon that runs for months
+   * keeps every order it ever made. A working order is never forgotten.
+   */
+  forget(gone: (o: BookOrder) => boolean): number {
+    let n = 0;
+    for (const [id, o] of this.orders) {
+      if (!FINAL.has(o.state) || !gone(o)) continue;
+      this.orders.delete(id);
+      if (o.orderId !== undefined && this.byOrder.get(o.orderId) === id) this.byOrder.delete(o.orderId);
+      if (this.byTagMap.get(o.intent.tag) === id) this.byTagMap.delete(o.intent.tag);
+      for (const f of o.fills) this.fillIds.delete(f.fillId);
+      n++;
+    }
+    return n;
+  }
+
   /** A deep, plain copy of the book (for comparisons and diagnostics). */
   snapshot(): BookOrder[] {
     return this.all().map((o) => structuredClone(o));

@@ -210,6 +210,28 @@ export class PositionBook {
     }
   }
 
+  /**
+   * Forgets the positions that are over — closed, or whose entry ended without
+   * a fill — unless `keep` holds one (an order of it still working), with
+   * their intents; returns their ids. For a day's rollover (`TradingDesk.apply`):
+   * a restart replays only today's ledger and knows no earlier position that
+   * is over either. Open positions and entries still working stay.
+   */
+  forgetFinished(keep: (p: Position) => boolean): Set<string> {
+    const gone = new Set<string>();
+    for (const [id, p] of this.byId) {
+      if (!(p.closed || (p.boughtQty === 0 && !p.entryWorking)) || keep(p)) continue;
+      this.byId.delete(id);
+      gone.add(id);
+      const set = this.byToken.get(p.token);
+      set?.delete(p);
+      // The token's entry goes with its last position (a later entry on it makes a new one).
+      if (set !== undefined && set.size === 0 && ![...this.byId.values()].some((q) => q.token === p.token)) this.byToken.delete(p.token);
+    }
+    if (gone.size > 0) for (const [id, i] of this.intents) if (gone.has(i.positionId)) this.intents.delete(id);
+    return gone;
+  }
+
   // ── queries ──────────────────────────────────────────────────────────────
   get(id: string): Position | undefined {
     return this.byId.get(id);

@@ -14,7 +14,7 @@
 import type { Broker, InstrumentRef } from '../broker/broker.js';
 import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
 import type { EventBus, Unsubscribe } from '../core/bus.js';
-import { type Clock, type TimerHandle, daysBetween, hhmmToMinutes, istDate, istMinuteOfDay, istToMillis } from '../core/clock.js';
+import { type Clock, type TimerHandle, daysBetween, hhmmToMinutes, istDate, istDayEnd, istMinuteOfDay, istToMillis } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import type { EventOf, Payload, RustroEvent } from '../core/events.js';
 import type { TradingCalendar } from '../market/calendar.js';
@@ -111,9 +111,31 @@ export class TradingDesk implements TradingState {
   }
 
   private readonly lastExits = new Map<string, number>();
+  /** Epoch ms the IST day of the latest event ends (-Infinity before the first). */
+  private dayEnd = -Infinity;
+
+  /**
+   * The first event of a new IST day (only forward, as the risk book's day): what
+   * only earlier days read goes — positions that are over and their final orders,
+   * the signals and entry facts of earlier days. That is exactly what a restart,
+   * which replays only today's ledger, does not know either; a daemon that runs
+   * for months must not keep every order and signal it ever made. Open positions,
+   * working orders and their history (an exit's attempt count, its entry) stay.
+   */
+  private rollDay(ts: number): void {
+    this.dayEnd = istDayEnd(ts);
+    const working = new Set(this.book.working().map((o) => o.intent.positionId));
+    const gone = this.positions.forgetFinished((p) => working.has(p.id));
+    this.book.forget((o) => gone.has(o.intent.positionId) || this.positions.get(o.intent.positionId) === undefined);
+    this.signals.clear();
+    this.entryFacts.picks.clear();
+    this.entryFacts.skipped.clear();
+    this.entryFacts.refusedKeys.clear();
+  }
 
   /** Folds one event into the books. Also what a restart replays today's ledger through. */
   apply(e: RustroEvent): void {
+    if (e.ts >= this.dayEnd) this.rollDay(e.ts);
     this.book.apply(e);
     this.positions.apply(e);
     this.risk.apply(e);

@@ -100,6 +100,21 @@ describe('StrategyRunner', () => {
     await runner.stop();
   });
 
+  it('rolls its day on the next day\'s first event: an earlier day\'s unpicked entry signal is forgotten, as a restart would not know it', () => {
+    const clock = new SimClock(istToMillis('2024-02-14', '14:15'));
+    const bus = new EventBus(clock);
+    const runner = new StrategyRunner({
+      bus, clock, calendar, config: defaultConfig(), bars: () => new BarStore({ capacity: 10 }).ring(UNDERLYINGS.NIFTY.ref, '1h'),
+      underlyings: [UNDERLYINGS.NIFTY], vix: { exchange: 'NSE', token: '99926017' }, instruments: () => undefined,
+    });
+    // Folded only (not started): the daemon died while picking it.
+    runner.apply({ type: 'SignalRaised', ts: clock.now(), data: signal('NIFTY', 'CE', 21_900, istToMillis('2024-02-14', '13:15')) });
+    clock.advanceTo(istToMillis('2024-02-15', '09:15'));
+    runner.apply({ type: 'FeedResumed', ts: clock.now(), data: { staleMs: 0 } });
+    expect(runner.resumePicks(Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(runner.context.tradesToday('NIFTY')).toBe(0);
+  });
+
   it('runs the daily decision at 09:30 on trading days only, and not again once decided (e.g. replayed from the ledger)', async () => {
     // Friday 2024-01-19 09:00 → Sat 20th was a special live session, then Mon 22nd a holiday, Tue 23rd normal.
     const { clock, bus, runner, of } = setup('2024-01-19T09:00:00+05:30');

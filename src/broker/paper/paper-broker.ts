@@ -90,7 +90,7 @@ import type {
   TickStream,
   Trade,
 } from '../broker.js';
-import type { Clock } from '../../core/clock.js';
+import { type Clock, istDayEnd } from '../../core/clock.js';
 import type { Config } from '../../core/config-schema.js';
 import { SmartApiError } from '../smartapi/errors.js';
 import { validateOrderValues, validateTag, type OrderLimits, type PlaceResult } from '../smartapi/orders.js';
@@ -147,6 +147,8 @@ export class PaperBroker implements Broker {
   private fillSeq = 0;
   private cash: number;
   private readonly prefix: string;
+  /** Epoch ms the IST day of the books ends (-Infinity before the first order or tick). */
+  private dayEnd = -Infinity;
 
   constructor(private readonly opts: PaperBrokerOptions) {
     if (!(Number.isFinite(opts.capital) && opts.capital >= 0)) throw new RangeError(`PaperBroker: capital must be a finite amount ≥ 0 rupees, got ${opts.capital}`);
@@ -191,6 +193,7 @@ export class PaperBroker implements Broker {
   // ---- simulated orders ----------------------------------------------------
 
   async placeOrder(req: OrderRequest): Promise<PlaceResult> {
+    this.rollDay();
     validateTag(req.tag);
     const { exchange, token, symbol } = req.instrument;
     const inst = this.opts.instrumentOf(exchange, token);
@@ -307,6 +310,7 @@ export class PaperBroker implements Broker {
    * update the last ask.
    */
   onTick(t: Tick): void {
+    this.rollDay();
     const k = keyOf(t.exchange, t.token);
     const ask = touchOf(t, 'BUY');
     if (ask !== undefined) this.lastAsk.set(k, ask);
@@ -324,6 +328,31 @@ export class PaperBroker implements Broker {
   }
 
   // ---- internals -----------------------------------------------------------
+
+  /**
+   * The first order or tick of a new IST day (only fills change the books, and
+   * only on a tick): the exchange's order and trade books are per day (a modify
+   * or cancel of an order not in today's book is AB1013), so earlier days'
+   * final orders and their trades go, and so do positions that ended flat.
+   * Working orders, positions held overnight and the cash stay. Without this a
+   * paper daemon that runs for months keeps every order and fill it ever made.
+   */
+  private rollDay(): void {
+    const now = this.opts.clock.now();
+    if (now < this.dayEnd) return;
+    this.dayEnd = istDayEnd(now);
+    const dayStart = this.dayEnd - 86_400_000;
+    let kept = 0;
+    for (const h of this.orders) {
+      if (FINAL.has(h.o.state)) this.byId.delete(h.o.orderId);
+      else this.orders[kept++] = h;
+    }
+    this.orders.length = kept;
+    kept = 0;
+    for (const t of this.trades) if (t.time >= dayStart) this.trades[kept++] = t;
+    this.trades.length = kept;
+    for (const [k, p] of this.positionAcc) if (p.buyQty === p.sellQty) this.positionAcc.delete(k);
+  }
 
   /** Runs `fn` when a request sent now takes effect. */
   private after(fn: () => void): void {

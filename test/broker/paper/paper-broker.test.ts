@@ -356,6 +356,33 @@ describe('books', () => {
     ]);
   });
 
+  it('books are per day: the next day\'s first tick or order drops earlier days\' final orders, their trades and flat positions; working orders, held positions and cash stay', async () => {
+    const h = harness({ slippage_ticks: 0 }, 100_000);
+    await h.broker.placeOrder(req('in', { qty: 50, orderType: 'MARKET', price: 0 }));
+    await h.broker.placeOrder(req('pe', { qty: 50, orderType: 'MARKET', price: 0, instrument: { token: PE.token, symbol: PE.symbol, exchange: 'NFO' } }));
+    h.at(300, { ltp: 100, ask: 100, bid: 100 });
+    h.broker.onTick(tick(T0 + 300, { token: PE.token, ltp: 80 }));
+    await h.broker.placeOrder(req('out', { side: 'SELL', qty: 50, price: 110 }));
+    h.at(600, { ltp: 111, ask: 111, bid: 111 });
+    await h.broker.placeOrder(req('wait', { qty: 50, price: 50 })); // never marketable: working overnight
+    h.to(900);
+    const cash = (await h.broker.funds()).availableCash;
+    expect((await h.broker.orderBook()).map((o) => o.state)).toEqual(['filled', 'filled', 'filled', 'open']);
+
+    h.at(86_400_000, { ltp: 112, ask: 112, bid: 112 });
+    expect((await h.broker.orderBook()).map((o) => [o.orderId, o.state])).toEqual([['PAPER-4', 'open']]);
+    expect(await h.broker.tradeBook()).toEqual([]);
+    // The CE round trip ended flat; the PE bought yesterday is held.
+    expect((await h.broker.positions()).map((p) => [p.symbol, p.netQty])).toEqual([[PE.symbol, 50]]);
+    expect((await h.broker.funds()).availableCash).toBe(cash);
+    expect(await h.broker.orderStatus('PAPER-1')).toBeUndefined();
+    await expect(h.broker.cancelOrder('PAPER-1')).rejects.toMatchObject({ code: 'AB1013' });
+    // Ids go on; the working order still fills.
+    expect((await h.broker.placeOrder(req('next'))).orderId).toBe('PAPER-5');
+    h.at(86_400_000 + 300, { ltp: 49, ask: 49, bid: 49 });
+    expect((await h.broker.tradeBook()).map((t) => t.orderId)).toEqual(['PAPER-4', 'PAPER-5']);
+  });
+
   it('returned orders and trades are copies', async () => {
     const h = harness();
     await h.broker.placeOrder(req('a'));
