@@ -57,6 +57,8 @@ export type DaemonDeps = {
    * never restarts mid-run and its bars are in its ledger (`BarClosed`): it keeps them in memory.
    */
   barFiles?: boolean;
+  /** fdatasync the ledger (default true). A backtest's ledger is rebuilt by rerunning it: it skips them (`LedgerOptions.sync`). */
+  ledgerSync?: boolean;
   /** Another market than the live broker (a backtest's in-process replay); used instead of secrets. */
   link?: (wiring: { bus: EventBus; clock: Clock; calendar: TradingCalendar }) => MarketLink;
   calendar?: TradingCalendar;
@@ -106,6 +108,7 @@ export class Daemon {
         groupCommitMs: config.ledger.group_commit_ms,
         groupCommitEvents: config.ledger.group_commit_events,
         onError: (err) => daemon.fail(err),
+        sync: deps.ledgerSync ?? true,
       });
     } catch (err) {
       releaseLock(lock);
@@ -135,9 +138,12 @@ export class Daemon {
       if (text !== undefined) log[level]({ event: event.type, data: event.data }, text);
     }, 'log');
     if (deps.onEvent !== undefined) bus.onAny(deps.onEvent, 'narrative');
-    // A debug-level sign of life in the log (the systemd watchdog keeps its own timer: app/watchdog.ts).
-    daemon.heartbeat = (deps.ioClock ?? clock).setInterval(HEARTBEAT_MS, () =>
-      log.debug({ delivered: bus.deliveredCount, lastSeq: ledger.lastSeq }, 'alive'));
+    // A debug-level sign of life in the log (the systemd watchdog keeps its own timer: app/watchdog.ts);
+    // below debug nobody would read it, and in a backtest it was most of a night's timer steps.
+    if (log.isLevelEnabled('debug')) {
+      daemon.heartbeat = (deps.ioClock ?? clock).setInterval(HEARTBEAT_MS, () =>
+        log.debug({ delivered: bus.deliveredCount, lastSeq: ledger.lastSeq }, 'alive'));
+    }
 
     if (config.health.enabled) {
       // Observability only: a port in use is logged, and the daemon trades on without the endpoint.

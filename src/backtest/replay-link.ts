@@ -203,6 +203,9 @@ export class ReplayLink implements MarketLink {
 
   /** The morning of the next day: its instrument master (new expiries), and the feed on its market. */
   beginDay(market: SimMarket): void {
+    // Yesterday's contracts leave, unless still subscribed: a run of a year would keep every one it listed.
+    const subscribed = this.feed.tokens();
+    for (const token of this.exType.keys()) if (!subscribed.has(token)) this.exType.delete(token);
     this.learnExchanges(market);
     this.broker.market = market;
     this.broker.load();

@@ -58,7 +58,7 @@ export class ReplayRun {
     const facts = new DayFacts();
     let link: ReplayLink | undefined;
     const daemon = await Daemon.start({
-      config, clock, log, calendar, pid: 1, operatorFiles: false, barFiles: false,
+      config, clock, log, calendar, pid: 1, operatorFiles: false, barFiles: false, ledgerSync: false,
       link: ({ bus }) => (link = new ReplayLink(market, config, bus, clock)),
       onEvent: (e) => facts.apply(e),
     });
