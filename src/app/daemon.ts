@@ -126,6 +126,8 @@ export class Daemon {
     daemon.restoreUpTo = ledger.lastSeq;
     bus.onAny((event) => {
       if (!isLedgered(event.type)) return;
+      // Only the journal waits for a line (write-ahead); any other line's failure reaches the ledger's onError.
+      if (!journal.waitsFor(event)) return ledger.record(event);
       const written = ledger.append(event);
       written.catch((err: Error) => daemon.fail(err));
       journal.appended(event, written);

@@ -29,7 +29,12 @@ export class LedgerJournal implements Journal {
     return done;
   }
 
-  /** Called by the ledger's bus subscriber with each append's promise. */
+  /** Whether `event` is a durable record published here and waiting for its line. */
+  waitsFor(event: RustroEvent): boolean {
+    return this.waiting.has(event);
+  }
+
+  /** Called by the ledger's bus subscriber with the append's promise of each event it `waitsFor`. */
   appended(event: RustroEvent, written: Promise<unknown>): void {
     const w = this.waiting.get(event);
     if (w === undefined) return;

@@ -126,10 +126,35 @@ export class Ledger {
    * line is written — for a durable event, once it is fdatasync'd.
    */
   append(event: RustroEvent): Promise<number> {
-    if (this.closing !== undefined) return Promise.reject(new Error(`ledger ${this.dir} is closed: cannot append ${event?.type}`));
-    if (this.failed !== undefined) return Promise.reject(new Error(`ledger ${this.dir} failed earlier and takes no more appends: ${this.failed.message}`, { cause: this.failed }));
+    const b = this.enqueue(event);
+    if (b instanceof Error) return Promise.reject(b);
+    const seq = this.seq;
+    const p = b.done.then(() => seq);
+    // With an onError handler, a failure is reported there, so fire-and-forget
+    // appends must not also crash the process as unhandled rejections.
+    if (this.opts.onError !== undefined) p.catch(noop);
+    return p;
+  }
+
+  /**
+   * As `append`, for a line nobody waits for: nothing comes back, and a
+   * refused event or a failed write goes to `onError` (which it needs). Most
+   * lines are such (bars, staleness, evaluations); a promise for each was
+   * three allocations a line that only the garbage collector ever saw.
+   */
+  record(event: RustroEvent): void {
+    const b = this.enqueue(event);
+    if (!(b instanceof Error)) return;
+    if (this.opts.onError === undefined) throw b;
+    this.opts.onError(b);
+  }
+
+  /** Checks the event, gives it the next seq and puts its line in the pending batch; or says why not. */
+  private enqueue(event: RustroEvent): Batch | Error {
+    if (this.closing !== undefined) return new Error(`ledger ${this.dir} is closed: cannot append ${event?.type}`);
+    if (this.failed !== undefined) return new Error(`ledger ${this.dir} failed earlier and takes no more appends: ${this.failed.message}`, { cause: this.failed });
     const bad = checkEvent(event);
-    if (bad !== undefined) return Promise.reject(new TypeError(`ledger: refusing to append an invalid event: ${bad}`));
+    if (bad !== undefined) return new TypeError(`ledger: refusing to append an invalid event: ${bad}`);
 
     const seq = ++this.seq;
     // Files follow the IST date of event time, but never go back to an older
@@ -160,12 +185,7 @@ export class Ledger {
     if (isDurable(event.type)) b.sync = b.urgent = true;
     else if (b.count >= this.opts.groupCommitEvents) b.urgent = true;
     if (b.urgent) this.kick();
-
-    const p = b.done.then(() => seq);
-    // With an onError handler, a failure is reported there, so fire-and-forget
-    // appends must not also crash the process as unhandled rejections.
-    if (this.opts.onError !== undefined) p.catch(noop);
-    return p;
+    return b;
   }
 
   /** Resolves once everything appended so far is written and fdatasync'd. */

@@ -181,6 +181,25 @@ describe('Ledger', () => {
     expect((await verify(led.currentFile()!)).ok).toBe(true);
   });
 
+  it('record: a line nobody waits for is written in order among appends; a refused one goes to onError', async () => {
+    const d = dir();
+    const errors: Error[] = [];
+    const led = await Ledger.open(d, { ...opts, onError: (e) => errors.push(e) });
+    const events = sampleEvents(6);
+    led.record(events[0]!);
+    const second = led.append(events[1]!);
+    for (const e of events.slice(2)) led.record(e);
+    led.record({ type: 'FeedStale', ts: T0, data: { silentMs: -1 } } as RustroEvent);
+    await led.flush();
+    expect(await second).toBe(2);
+    expect((await readAll(led.currentFile()!)).map(strip)).toEqual(events);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/refusing to append an invalid event: FeedStale payload invalid: data\.silentMs/)]);
+    await led.close();
+    const bare = await Ledger.open(dir(), opts);
+    expect(() => bare.record({ type: 'FeedStale', ts: T0, data: { silentMs: -1 } } as RustroEvent)).toThrow(/FeedStale payload invalid/);
+    await bare.close();
+  });
+
   it('a failed write rejects the affected appends, calls onError, and fails later appends', async () => {
     const d = dir();
     const errors: Error[] = [];
