@@ -175,11 +175,18 @@ export function hhmmToMinutes(hhmm: string): number {
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
-/** Epoch ms of an IST wall time, e.g. istToMillis('2024-01-02', '09:15'). */
+/**
+ * Epoch ms of an IST wall time, e.g. istToMillis('2024-01-02', '09:15') (time
+ * HH:MM, HH:MM:SS or HH:MM:SS.sss). IST is a fixed +05:30 (no DST since 1945),
+ * so the ISO string with that offset is exact; reading the date back catches
+ * what Date.parse rolls over (2024-02-30 → 1 March, 24:00 → the next day).
+ * luxon took ~20 µs a call, and the calendar, the bootstrap and every timer
+ * set for a wall time call it.
+ */
 export function istToMillis(date: string, time = '00:00'): number {
-  const dt = DateTime.fromISO(`${date}T${time}`, { zone: IST_ZONE });
-  if (!dt.isValid) throw new RangeError(`not a valid IST date/time: ${date} ${time} (${dt.invalidExplanation ?? dt.invalidReason})`);
-  return dt.toMillis();
+  const ms = Date.parse(`${date}T${time}+05:30`);
+  if (!Number.isFinite(ms) || istDate(ms) !== date) throw new RangeError(`not a valid IST date/time: ${date} ${time}`);
+  return ms;
 }
 
 /** ISO-8601 with the +05:30 offset, for humans and logs. */

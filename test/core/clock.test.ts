@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { SimClock, formatIst, hhmmToMinutes, istDate, istMinuteOfDay, istToMillis, minutesToHhmm } from '../../src/core/clock.js';
 
@@ -70,5 +72,17 @@ describe('IST helpers', () => {
 
   it('names an invalid date', () => {
     expect(() => istToMillis('2024-02-30', '09:15')).toThrow(/2024-02-30/);
+    expect(() => istToMillis('2023-02-29')).toThrow(/2023-02-29/);
+    expect(() => istToMillis('2024-01-02', '24:00')).toThrow(/24:00/);
+    expect(() => istToMillis('2024-01-02', '9:15')).toThrow(/9:15/);
+  });
+
+  it('istToMillis equals luxon in Asia/Kolkata for any wall time 1970–2100', () => {
+    const wall = fc.record({ d: fc.date({ min: new Date('1970-01-02T00:00:00Z'), max: new Date('2100-12-31T00:00:00Z'), noInvalidDate: true }), h: fc.integer({ min: 0, max: 23 }), m: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }) });
+    fc.assert(fc.property(wall, ({ d, h, m, s }) => {
+      const date = d.toISOString().slice(0, 10);
+      const time = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+      expect(istToMillis(date, time)).toBe(DateTime.fromISO(`${date}T${time}`, { zone: 'Asia/Kolkata' }).toMillis());
+    }), { numRuns: 2000 });
   });
 });
