@@ -30,18 +30,9 @@ import type { BacktestDay, BacktestTrade } from './stats.js';
 
 export type PlayedDay = { day: BacktestDay; trades: BacktestTrade[]; bars: number };
 
-/**
- * Steps between turns of the event loop while the daemon is idle. The driver
- * runs synchronously then, but the ledger writes through the loop's I/O: with
- * no turn its lines would wait in memory for the whole run (~1,250 a day
- * without trades), with one every step it would spend more time turning than
- * trading.
- */
-const STEPS_PER_TURN = 256;
 
 export class ReplayRun {
   private readonly step: SimQuote[] = [];
-  private stepsSinceTurn = 0;
 
   private constructor(
     private readonly daemon: Daemon,
@@ -84,6 +75,10 @@ export class ReplayRun {
     }
     this.facts.beginDay(market.openMs);
     await this.stepTo(market.closeMs, market, market.openMs);
+    // The driver runs synchronously while the daemon is idle, and the ledger writes through the event
+    // loop's I/O: unless it is drained, a day without a durable record (no trade) leaves all its lines
+    // waiting in memory, and so does every such day after it for the whole run.
+    await this.daemon.ledger.flush();
     const { day, trades } = this.facts.endDay(market.day, market.openMs, market.closeMs);
     return { day, trades, bars: Math.round((market.closeMs - market.openMs) / 60_000) * this.link.watchlist().length };
   }
@@ -118,10 +113,6 @@ export class ReplayRun {
         step.length = 0;
       }
       if (this.daemon.busy || feed.flushSnapshots()) await this.settle();
-      else if (++this.stepsSinceTurn >= STEPS_PER_TURN) {
-        this.stepsSinceTurn = 0;
-        await new Promise((r) => setImmediate(r));
-      }
     }
   }
 

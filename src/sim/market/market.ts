@@ -239,7 +239,7 @@ export class ReplayMarket implements SimMarket {
    * finding each feed's minute and tick again. A replay calls every 250 ms of
    * market time, 90,000 times a day, mostly with the same subscriptions.
    */
-  private cursors: { tokens: ReadonlySet<string>; at: number; curs: Cursor[] } | undefined;
+  private cursors: { tokens: ReadonlySet<string>; at: number; curs: Cursor[]; next: number } | undefined;
   private readonly seedWord: number;
   private readonly feeds: readonly Feed[];
   private readonly feedByToken = new Map<string, Feed>();
@@ -402,9 +402,19 @@ export class ReplayMarket implements SimMarket {
     const every = this.optionTickEvery;
 
     const kept = this.cursors;
+    // Nothing due before `toMs` (most of a coarse replay's steps): time moves, the cursors stay.
+    if (kept !== undefined && kept.tokens === tokens && kept.at === from && kept.next > toMs) {
+      kept.at = toMs;
+      this.now = toMs;
+      return;
+    }
     const curs = kept !== undefined && kept.tokens === tokens && kept.at === from ? kept.curs : this.cursorsAt(from, tokens);
     this.cursors = undefined;
-    if (curs.length === 0) { this.now = toMs; return; }
+    if (curs.length === 0) {
+      this.cursors = { tokens, at: toMs, curs, next: Infinity };
+      this.now = toMs;
+      return;
+    }
     // A kept cursor inside a minute reads that minute's tick times: the feed's path must be that minute's.
     for (const c of curs) if (c.feed !== undefined && c.p > 0 && c.m < c.feed.bars.length) this.pathFor(c.feed, c.m);
 
@@ -417,7 +427,10 @@ export class ReplayMarket implements SimMarket {
           const t = this.nextTs(c);
           if (t < bestTs) { bestTs = t; best = c; }
         }
-        if (best === undefined || bestTs > toMs) break;
+        if (best === undefined || bestTs > toMs) {
+          this.cursors = { tokens, at: toMs, curs, next: bestTs };
+          break;
+        }
         this.now = bestTs;
         const f = best.feed;
         if (f === undefined) {
@@ -432,7 +445,6 @@ export class ReplayMarket implements SimMarket {
         if (best.opts.length > 0 && ordinal % every === 0) for (const o of best.opts) onTick(this.optionQuote(o, m, p));
         if (++best.p >= n) { best.m++; best.p = 0; }
       }
-      this.cursors = { tokens, at: toMs, curs };
     } finally {
       this.emitting = false;
       this.now = toMs;
@@ -442,7 +454,8 @@ export class ReplayMarket implements SimMarket {
   nextTickAt(tokens: ReadonlySet<string>): number {
     if (this.emitting) throw new Error('nextTickAt: called from inside onTick');
     const kept = this.cursors;
-    const curs = kept !== undefined && kept.tokens === tokens && kept.at === this.now ? kept.curs : this.cursorsAt(this.now, tokens);
+    if (kept !== undefined && kept.tokens === tokens && kept.at === this.now) return kept.next;
+    const curs = this.cursorsAt(this.now, tokens);
     let next = Infinity;
     for (const c of curs) {
       // As in advanceTo: a cursor inside a minute reads that minute's tick times.
@@ -450,7 +463,7 @@ export class ReplayMarket implements SimMarket {
       const t = this.nextTs(c);
       if (t < next) next = t;
     }
-    this.cursors = { tokens, at: this.now, curs };
+    this.cursors = { tokens, at: this.now, curs, next };
     return next;
   }
 
@@ -619,18 +632,31 @@ export class ReplayMarket implements SimMarket {
         high52: Math.max(hist.hi, prev), low52: Math.min(hist.lo, prev), lastTradeTs: this.now,
       };
     }
-    let high = -Infinity;
-    let low = Infinity;
-    for (let i = 0; i <= m; i++) {
-      if (v[i]! > high) high = v[i]!;
-      if (v[i]! < low) low = v[i]!;
-    }
+    const { hi, lo } = this.vixRunning();
+    const high = hi[m]!;
+    const low = lo[m]!;
     const ts = this.niftyFeed.bars[m]!.ts;
     return {
       token: VIX_INFO.token, ts, ltp: v[m]!, lastQty: 0, volume: 0, avgPrice: 0, open: v[0]!, high, low, prevClose: prev, oi: 0,
       bids: zeroLevels(), asks: zeroLevels(), totBuyQty: 0, totSellQty: 0, upperCircuit: 0, lowerCircuit: 0,
       high52: Math.max(hist.hi, high), low52: Math.min(hist.lo, low), lastTradeTs: ts,
     };
+  }
+
+  /** Today's VIX high and low up to each minute (every VIX tick reads them). */
+  private vixRun: { hi: Float64Array; lo: Float64Array } | undefined;
+  private vixRunning(): { hi: Float64Array; lo: Float64Array } {
+    if (this.vixRun === undefined) {
+      const v = this.vixMin;
+      const hi = new Float64Array(v.length);
+      const lo = new Float64Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        hi[i] = Math.max(i > 0 ? hi[i - 1]! : -Infinity, v[i]!);
+        lo[i] = Math.min(i > 0 ? lo[i - 1]! : Infinity, v[i]!);
+      }
+      this.vixRun = { hi, lo };
+    }
+    return this.vixRun;
   }
 
   /** Per-minute VIX of bundled session `i` of `s` (NIFTY) with its range; today's is the market's own (shocks included). */
