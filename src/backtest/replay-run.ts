@@ -33,6 +33,7 @@ export type PlayedDay = { day: BacktestDay; trades: BacktestTrade[]; bars: numbe
 
 export class ReplayRun {
   private readonly step: SimQuote[] = [];
+  private lastDayWritten: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly daemon: Daemon,
@@ -77,8 +78,12 @@ export class ReplayRun {
     await this.stepTo(market.closeMs, market, market.openMs);
     // The driver runs synchronously while the daemon is idle, and the ledger writes through the event
     // loop's I/O: unless it is drained, a day without a durable record (no trade) leaves all its lines
-    // waiting in memory, and so does every such day after it for the whole run.
-    await this.daemon.ledger.flush();
+    // waiting in memory, and so does every such day after it for the whole run. The write of a day
+    // overlaps the next day's replay; the one before it must be done.
+    const written = this.daemon.ledger.flush();
+    written.catch(() => {}); // a failed write also stops the daemon (its onError); the next close rethrows it
+    await this.lastDayWritten;
+    this.lastDayWritten = written;
     const { day, trades } = this.facts.endDay(market.day, market.openMs, market.closeMs);
     return { day, trades, bars: Math.round((market.closeMs - market.openMs) / 60_000) * this.link.watchlist().length };
   }

@@ -68,19 +68,26 @@ describe('backtest', () => {
     expect(bt.days.map((d) => d.trades)).toEqual(bt.days.map((d) => closedOn(d.date)));
   }, 300_000);
 
-  it('writes the ledger as it goes: each day is on disk when the next begins, not held in memory to the end', async () => {
+  it('writes the ledger as it goes: a day is on disk by the next close, not held in memory to the end', async () => {
     const sessions = ['2024-01-02', '2024-01-09'];
-    const onDisk: { day: string; lines: number }[] = [];
     const lines = (f: string): number => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').length - 1 : 0);
     const out = join(dir, 'as-it-goes');
+    const file = (day: string): string => join(out, 'ledger', `${day}.jsonl`);
+    // At each close: how many lines the day before has on disk.
+    const seen: { day: string; before: string; lines: number }[] = [];
+    let before: string | undefined;
     const bt = await runBacktest({
       config: withDir(out), from: sessions[0]!, to: sessions[1]!, seed: SEED, ticksPerBar: 4, log: quiet(),
-      onDay: ({ day }) => onDisk.push({ day, lines: lines(join(out, 'ledger', `${day}.jsonl`)) }),
+      onDay: ({ day }) => {
+        if (before !== undefined) seen.push({ day, before, lines: lines(file(before)) });
+        before = day;
+      },
     });
     expect(bt.days).toHaveLength(6);
+    expect(seen).toHaveLength(5);
     // A day with no trade has no durable record to force a write: the driver drains the ledger at each close.
-    const byClose = (day: string): number => readLedger([join(out, 'ledger', `${day}.jsonl`)]).filter((e) => e.ts < istToMillis(day, '15:30')).length;
-    for (const { day, lines: seen } of onDisk) expect(seen, day).toBeGreaterThanOrEqual(byClose(day));
+    const byClose = (day: string): number => readLedger([file(day)]).filter((e) => e.ts < istToMillis(day, '15:30')).length;
+    for (const s of seen) expect(s.lines, `${s.before} at the close of ${s.day}`).toBeGreaterThanOrEqual(byClose(s.before));
   }, 120_000);
 
   it('the same inputs write a byte-identical ledger (same hash); the ledger verifies', async () => {
