@@ -146,12 +146,8 @@ function findDataFile(dir: string, prefix: string, required: boolean): string | 
   return join(dir, hits[0]!);
 }
 
-function zeroLevels(): SimLevel[] {
-  return [
-    { price: 0, qty: 0, orders: 0 }, { price: 0, qty: 0, orders: 0 }, { price: 0, qty: 0, orders: 0 },
-    { price: 0, qty: 0, orders: 0 }, { price: 0, qty: 0, orders: 0 },
-  ];
-}
+/** An index's (empty) book: shared by every index and VIX quote, which only ever read it. */
+const ZERO_LEVELS: readonly SimLevel[] = Object.freeze(Array.from({ length: 5 }, () => Object.freeze({ price: 0, qty: 0, orders: 0 })));
 
 /** Index of the last bar with ts <= t, or -1. */
 function lastBarAtOrBefore(bars: readonly SimBar[], t: number): number {
@@ -605,7 +601,7 @@ export class ReplayMarket implements SimMarket {
     return {
       token: f.info.token, ts, ltp: path.px[p]!, lastQty: 0, volume: 0, avgPrice: 0,
       open: f.dayOpen, high, low, prevClose: f.prevClose, oi: 0,
-      bids: zeroLevels(), asks: zeroLevels(), totBuyQty: 0, totSellQty: 0,
+      bids: ZERO_LEVELS, asks: ZERO_LEVELS, totBuyQty: 0, totSellQty: 0,
       upperCircuit: roundTick(f.prevClose * 1.2), lowerCircuit: roundTick(f.prevClose * 0.8),
       high52: Math.max(f.hi52Prior, high), low52: Math.min(f.lo52Prior, low), lastTradeTs: ts,
     };
@@ -615,7 +611,7 @@ export class ReplayMarket implements SimMarket {
     const c = f.prevClose;
     return {
       token: f.info.token, ts: this.now, ltp: c, lastQty: 0, volume: 0, avgPrice: 0, open: c, high: c, low: c, prevClose: c, oi: 0,
-      bids: zeroLevels(), asks: zeroLevels(), totBuyQty: 0, totSellQty: 0,
+      bids: ZERO_LEVELS, asks: ZERO_LEVELS, totBuyQty: 0, totSellQty: 0,
       upperCircuit: roundTick(c * 1.2), lowerCircuit: roundTick(c * 0.8),
       high52: Math.max(f.hi52Prior, c), low52: Math.min(f.lo52Prior, c), lastTradeTs: this.now,
     };
@@ -628,7 +624,7 @@ export class ReplayMarket implements SimMarket {
     if (m < 0) {
       return {
         token: VIX_INFO.token, ts: this.now, ltp: prev, lastQty: 0, volume: 0, avgPrice: 0, open: prev, high: prev, low: prev, prevClose: prev, oi: 0,
-        bids: zeroLevels(), asks: zeroLevels(), totBuyQty: 0, totSellQty: 0, upperCircuit: 0, lowerCircuit: 0,
+        bids: ZERO_LEVELS, asks: ZERO_LEVELS, totBuyQty: 0, totSellQty: 0, upperCircuit: 0, lowerCircuit: 0,
         high52: Math.max(hist.hi, prev), low52: Math.min(hist.lo, prev), lastTradeTs: this.now,
       };
     }
@@ -638,7 +634,7 @@ export class ReplayMarket implements SimMarket {
     const ts = this.niftyFeed.bars[m]!.ts;
     return {
       token: VIX_INFO.token, ts, ltp: v[m]!, lastQty: 0, volume: 0, avgPrice: 0, open: v[0]!, high, low, prevClose: prev, oi: 0,
-      bids: zeroLevels(), asks: zeroLevels(), totBuyQty: 0, totSellQty: 0, upperCircuit: 0, lowerCircuit: 0,
+      bids: ZERO_LEVELS, asks: ZERO_LEVELS, totBuyQty: 0, totSellQty: 0, upperCircuit: 0, lowerCircuit: 0,
       high52: Math.max(hist.hi, high), low52: Math.min(hist.lo, low), lastTradeTs: ts,
     };
   }

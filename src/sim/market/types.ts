@@ -48,8 +48,8 @@ export type SimQuote = {
   prevClose: number;
   oi: number;
   /** Best five, best first; empty levels are zeros. Indices have none. */
-  bids: SimLevel[];
-  asks: SimLevel[];
+  bids: readonly SimLevel[];
+  asks: readonly SimLevel[];
   totBuyQty: number;
   totSellQty: number;
   upperCircuit: number;
