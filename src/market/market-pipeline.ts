@@ -43,7 +43,7 @@ export type MarketPipelineOptions = {
   dataDir?: string;
   /** Instruments streamed (the active watchlist): restored and backfilled after a restart. */
   watch?: readonly InstrumentRef[];
-  /** How often dropped-tick counts are reported (default 60 s). */
+  /** How long after a dropped tick the counts are reported (default 60 s): drops are reported at most that often. */
   dropReportMs?: number;
   /** Requests in flight at once during the bootstrap (default 2). */
   bootstrapConcurrency?: number;
@@ -127,7 +127,6 @@ export class MarketPipeline {
     }, 'market gaps'));
     this.staleness.start();
     this.dropsSince = now;
-    this.dropTimer = clock.setInterval(this.o.dropReportMs ?? 60_000, () => this.reportDrops());
   }
 
   /** Drops rings of instruments neither watched nor needed that have no bar yet today. */
@@ -205,7 +204,17 @@ export class MarketPipeline {
 
   private onTick(t: Tick): void {
     this.staleness.touch((this.o.ioClock ?? this.o.clock).now());
+    const d = this.aggregator.dropped;
+    const before = d.late + d.duplicate + d.outsideSession;
     this.aggregator.onTick(t);
+    // A report is due a period after the first drop not yet reported: no timer while nothing drops
+    // (a minute timer for ever was most of a backtest's nights).
+    if (this.dropTimer === undefined && d.late + d.duplicate + d.outsideSession !== before) {
+      this.dropTimer = this.o.clock.setTimer(this.o.clock.now() + (this.o.dropReportMs ?? 60_000), () => {
+        this.dropTimer = undefined;
+        this.reportDrops();
+      });
+    }
   }
 
   private closed(bar: Bar, closedBy: ClosedBy): void {
