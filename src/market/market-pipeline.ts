@@ -226,7 +226,7 @@ export class MarketPipeline {
       ticks: bar.ticks, backfilled: bar.backfilled, closedBy,
     };
     this.o.bus.emit('BarClosed', data);
-    if (this.needs.size > 0) this.checkWarm(bar, bar.tf);
+    if (this.warm.size < this.needs.size) this.checkWarm(bar, bar.tf);
   }
 
   private checkWarm(ref: InstrumentRef, tf: Timeframe): void {

@@ -60,7 +60,7 @@ export class MinutePath {
 
   /** Fills the buffers with the ticks of `bar`; `seed` fixes the path. */
   fill(bar: SimBar, seed: number): void {
-    const { n, ts, px, rng, inv } = this;
+    const { n, ts, px, rng } = this;
     const { open: O, high: H, low: L, close: C } = bar;
     rng.reset(seed);
     this.barTs = bar.ts;
@@ -97,31 +97,9 @@ export class MinutePath {
     }
 
     const range = H - L;
-    const bridge = (i0: number, x0: number, i1: number, x1: number): void => {
-      const m = i1 - i0;
-      px[i0] = x0;
-      px[i1] = x1;
-      if (m <= 1) return;
-      const sigma = (range * 0.3) / Math.sqrt(m);
-      let w = 0;
-      for (let j = 1; j < m; j++) {
-        w += (rng.next() * 2 - 1) * sigma;
-        px[i0 + j] = w;
-      }
-      const wEnd = w + (rng.next() * 2 - 1) * sigma;
-      const dv = x1 - x0;
-      for (let j = 1; j < m; j++) {
-        const f = j / m;
-        let x = Math.round((x0 + dv * f + px[i0 + j]! - f * wEnd) * inv) / inv;
-        if (x > H) x = H;
-        else if (x < L) x = L;
-        px[i0 + j] = x;
-      }
-    };
-
-    if (p1 < 0) bridge(0, O, n - 1, C);
-    else if (p2 < 0) { bridge(0, O, p1, v1); bridge(p1, v1, n - 1, C); }
-    else { bridge(0, O, p1, v1); bridge(p1, v1, p2, v2); bridge(p2, v2, n - 1, C); }
+    if (p1 < 0) this.bridge(0, O, n - 1, C, H, L, range);
+    else if (p2 < 0) { this.bridge(0, O, p1, v1, H, L, range); this.bridge(p1, v1, n - 1, C, H, L, range); }
+    else { this.bridge(0, O, p1, v1, H, L, range); this.bridge(p1, v1, p2, v2, H, L, range); this.bridge(p2, v2, n - 1, C, H, L, range); }
 
     let h = -Infinity;
     let l = Infinity;
@@ -132,6 +110,34 @@ export class MinutePath {
       if (x < l) l = x;
       hi[i] = h;
       lo[i] = l;
+    }
+  }
+
+  /**
+   * A Brownian bridge from (i0, x0) to (i1, x1) into `px`, clamped to [L, H]
+   * and rounded to the grid. A method, not a closure in `fill`: a closure per
+   * minute filled was a function object (and, under tsx, a name set on it).
+   */
+  private bridge(i0: number, x0: number, i1: number, x1: number, H: number, L: number, range: number): void {
+    const { px, rng, inv } = this;
+    const m = i1 - i0;
+    px[i0] = x0;
+    px[i1] = x1;
+    if (m <= 1) return;
+    const sigma = (range * 0.3) / Math.sqrt(m);
+    let w = 0;
+    for (let j = 1; j < m; j++) {
+      w += (rng.next() * 2 - 1) * sigma;
+      px[i0 + j] = w;
+    }
+    const wEnd = w + (rng.next() * 2 - 1) * sigma;
+    const dv = x1 - x0;
+    for (let j = 1; j < m; j++) {
+      const f = j / m;
+      let x = Math.round((x0 + dv * f + px[i0 + j]! - f * wEnd) * inv) / inv;
+      if (x > H) x = H;
+      else if (x < L) x = L;
+      px[i0 + j] = x;
     }
   }
 
