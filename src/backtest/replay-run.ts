@@ -30,7 +30,6 @@ import type { BacktestDay, BacktestTrade } from './stats.js';
 
 export type PlayedDay = { day: BacktestDay; trades: BacktestTrade[]; bars: number };
 
-
 export class ReplayRun {
   private readonly step: SimQuote[] = [];
   private lastDayWritten: Promise<void> = Promise.resolve();
