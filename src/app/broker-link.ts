@@ -18,6 +18,15 @@
  * hours of wall time later. Weekends and holidays have no morning: the next
  * one is the next trading day's `broker.daily_login_ist`. A failed morning is
  * network work and is retried on `ioClock`, every minute.
+ *
+ * The morning routine (and `connect` at start) is the only thing that logs in.
+ * The session's end is on `clock` too (the adapter's `marketClock`): from the
+ * broker's midnight until the next morning, nothing renews it — not a REST
+ * call's AG8001, not a socket's 401/403 — no request leaves with the dead
+ * token, and a socket that drops waits for the morning's reconnect (see
+ * `SmartApiAuth`). Without this, work that outlived its day (a replay's
+ * backfill retrying on real time while the market clock ran through the
+ * night) logged in on a holiday.
  */
 import { join } from 'node:path';
 import type { EventBus } from '../core/bus.js';
@@ -27,6 +36,7 @@ import type { Logger } from '../core/log.js';
 import type { Secrets } from '../core/secrets.js';
 import type { InstrumentRef } from '../broker/broker.js';
 import { SmartApiBroker } from '../broker/smartapi/adapter.js';
+import { SmartApiError } from '../broker/smartapi/errors.js';
 import { SmartStreamFeed } from '../broker/smartapi/feed.js';
 import type { LimitGroup, WindowCaps } from '../broker/smartapi/limits.js';
 import { FrameRecorder } from '../broker/smartapi/recorder.js';
@@ -84,6 +94,8 @@ export class BrokerLink {
     this.broker = new SmartApiBroker({
       secrets,
       clock: ioClock,
+      // The session ends at the market's midnight, not the wall clock's (they differ in the demo and in replays).
+      marketClock: clock,
       bus,
       log,
       dataDir: config.app.data_dir,
@@ -100,9 +112,13 @@ export class BrokerLink {
           clock: ioClock,
           // Market time decides the session, not the wall clock (they differ in the demo and in replays).
           isSessionOpen: () => calendar.isSessionOpen(clock.now()),
+          // A 401 renews the session (refresh, else login) only within its day; after its midnight
+          // the renewal is refused and the feed waits for the morning (sessionEnded).
           onAuthRejected: async () => {
-            await this.broker.login();
+            const auth = this.broker.auth;
+            await auth.renew(auth.current()?.generation ?? 0, 'market-data socket refused the token');
           },
+          sessionEnded: creds.sessionEnded,
           ...(this.recorder === undefined ? {} : { recorder: this.recorder }),
           options: {
             pingIntervalMs: f.ws_ping_interval_sec * 1000,
@@ -113,16 +129,13 @@ export class BrokerLink {
             maxFutureExchTsMs: f.max_future_tick_sec * 1000,
             authorizationScheme: b.feed_authorization,
           },
+          // The feed connects with the session it finds and never makes one: connect() and the morning
+          // routine log in before they start it.
           auth: async () => {
             const jwt = creds.jwt();
             const feedToken = creds.feedToken();
-            if (jwt === undefined || feedToken === undefined) await this.broker.login();
-            return {
-              jwt: (creds.jwt() ?? jwt)!.reveal(),
-              feedToken: (creds.feedToken() ?? feedToken)!.reveal(),
-              apiKey: creds.apiKey.reveal(),
-              clientCode: creds.clientCode.reveal(),
-            };
+            if (jwt === undefined || feedToken === undefined) throw new SmartApiError('no_session', { endpoint: 'smart-stream', detail: 'no session to connect with' });
+            return { jwt: jwt.reveal(), feedToken: feedToken.reveal(), apiKey: creds.apiKey.reveal(), clientCode: creds.clientCode.reveal() };
           },
         }),
     });
@@ -153,9 +166,15 @@ export class BrokerLink {
     this.deps.bus.emit('InstrumentsLoaded', { count: instruments.length, options: instruments.filter((i) => i.kind === 'option').length });
   }
 
-  /** The morning routine is running (login, instrument master, reconnects): an in-process replay waits for it. */
+  /**
+   * The morning routine is running (login, instrument master, reconnects), or
+   * a broker request is in progress, retries and their backoff included: an
+   * in-process replay waits for both. The backoff runs on real time; a replay
+   * that ran on through it would answer a morning's request at some later
+   * market hour — after the broker's midnight, on a holiday.
+   */
   get busy(): boolean {
-    return this.renewing;
+    return this.renewing || this.broker.rest.pending > 0;
   }
 
   /** When the next morning routine runs (market time), or undefined when none is scheduled. */

@@ -19,7 +19,7 @@ export interface MarketLink {
     readonly openConnections: number;
     readonly subscriptionCount: number;
   };
-  /** Link work in flight (the morning routine): an in-process replay waits for it. */
+  /** Link work in flight (the morning routine, broker requests): an in-process replay waits for it. */
   readonly busy: boolean;
   /** The active watchlist as feed references. */
   watchlist(): InstrumentRef[];

@@ -24,10 +24,11 @@ import type {
   Trade,
 } from '../broker.js';
 import type { EventBus } from '../../core/bus.js';
-import type { Clock } from '../../core/clock.js';
+import { type Clock, istDate } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { Secret, Secrets } from '../../core/secrets.js';
 import { SmartApiAuth, type AuthConfig } from './auth.js';
+import { SmartApiError } from './errors.js';
 import { InstrumentIndex } from './instrument-index.js';
 import { loadInstruments, type MasterConfig, type MasterStats } from './instruments.js';
 import { RateLimiter, resolveLimits, type LimitGroup, type RateLimits, type WindowCaps } from './limits.js';
@@ -42,11 +43,16 @@ export type FeedCredentials = {
   clientCode: Secret;
   jwt(): Secret | undefined;
   feedToken(): Secret | undefined;
+  /** The session ended at midnight IST (market time) and no login has made a new one (`SmartApiAuth.ended`). */
+  sessionEnded(): boolean;
 };
 
 export type SmartApiBrokerOptions = {
   secrets: Secrets;
+  /** Network time: TOTP, rate-limit windows, backoff, socket heartbeats. */
   clock: Clock;
+  /** Market time: when a session ends (midnight IST of the exchange's day). Default `clock`; they differ only in a replay. */
+  marketClock?: Clock;
   bus: EventBus;
   log?: Logger;
   /** `<data_dir>`; the instrument cache lives in `<data_dir>/instruments/`. */
@@ -75,7 +81,7 @@ export class SmartApiBroker implements Broker {
     const { secrets, clock, bus, log } = opts;
     this.limiter = new RateLimiter(resolveLimits(opts.limits), clock);
     this.rest = new SmartApiRest(defaultRestConfig(opts.rest), secrets.apiKey, this.limiter, clock, log, bus);
-    this.auth = new SmartApiAuth(this.rest, secrets, clock, bus, log, opts.auth);
+    this.auth = new SmartApiAuth(this.rest, secrets, clock, bus, log, opts.auth, opts.marketClock ?? clock);
     this.orders = new SmartApiOrders(this.rest, clock, log, opts.orders);
     this.orders.tokenOf = (symbol, exchange) => this.index?.bySymbolOn(exchange, symbol)?.token;
     this.orders.instrumentOf = (exchange, token) => this.index?.get({ exchange: exchange as InstrumentRef['exchange'], token });
@@ -85,6 +91,7 @@ export class SmartApiBroker implements Broker {
       clientCode: secrets.clientCode,
       jwt: () => this.auth.jwt,
       feedToken: () => this.auth.feedToken,
+      sessionEnded: () => this.auth.ended,
     };
     this.ticks = typeof opts.ticks === 'function' ? opts.ticks(feedCreds) : opts.ticks;
     this.orderUpdates = new OrderUpdates(
@@ -171,15 +178,33 @@ export class SmartApiBroker implements Broker {
     return this.market.quotes(refs, mode);
   }
 
+  /**
+   * Historical candles. A derivatives token missing from today's master is an
+   * expired contract (Rustro only ever picks contracts from a master): it is
+   * refused here, at once and for good, instead of being sent — the broker
+   * refuses it too (the simulator with AB1004, a code that also means "load"
+   * and is retried with backoff), so each morning's gap backfill of
+   * yesterday's options used to spend seconds of real time on refusals while a
+   * replay's market clock ran on, past the broker's midnight.
+   */
   candles(req: CandleRequest): Promise<Candle[]> {
+    if ((req.exchange === 'NFO' || req.exchange === 'BFO') && this.index !== undefined && this.index.get(req) === undefined) {
+      return Promise.reject(new SmartApiError('invalid_request', {
+        endpoint: 'getCandleData',
+        code: 'NOT_LISTED',
+        detail: `${req.exchange} token ${req.token} is not in today's instrument master (an expired contract)`,
+      }));
+    }
     return this.market.candles(req);
   }
 
-  /** Today's instruments (cached per IST day); builds the index as a side effect. */
+  /** Today's instruments (cached per IST day of the market clock); builds the index as a side effect. */
   async instruments(): Promise<Instrument[]> {
     const loaded = await loadInstruments({
       dataDir: this.opts.dataDir,
       clock: this.opts.clock,
+      // The market's day: a replay's mornings each get their own master (the wall clock's date is one for them all).
+      day: istDate((this.opts.marketClock ?? this.opts.clock).now()),
       ...(this.opts.master !== undefined ? { master: this.opts.master } : {}),
       ...(this.opts.log !== undefined ? { log: this.opts.log } : {}),
     });

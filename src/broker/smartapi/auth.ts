@@ -6,6 +6,21 @@
  *
  * Tokens live here only, wrapped in `Secret`s; events carry `expiresAt` and a
  * reason, nothing else.
+ *
+ * Two clocks, as in the daemon: `clock` (network time) for the TOTP, which the
+ * broker checks against the wall clock; `marketClock` for the session's end,
+ * which is an event of the exchange's day (midnight IST) — in a replay the
+ * broker's sessions die at the market's midnight, hours of market time before
+ * the wall clock's. Live they are one clock.
+ *
+ * A session that has ended is not renewed here. Once the market clock passes
+ * its midnight (`ended`), every path that would otherwise make a new one on its
+ * own — the REST client's renewal after AG8001, the order socket's 401/403, the
+ * market socket's 401 — is refused with `no_session`, and no request leaves
+ * with the dead token: only an explicit `login()` (the daemon's start, the
+ * morning routine before the next trading day's open) starts a session. A
+ * token refused earlier in its day (revoked, a shorter life) is still renewed
+ * as before.
  */
 import { createGuardrails, generateSync } from 'otplib';
 import { z } from 'zod';
@@ -76,6 +91,8 @@ export class SmartApiAuth implements SessionPort {
     private readonly bus?: EventBus,
     private readonly log?: Logger,
     config: Partial<AuthConfig> = {},
+    /** Market time: when a session ends (midnight IST) and when the next pre-open login is. Default `clock`. */
+    private readonly marketClock: Clock = clock,
   ) {
     this.config = { ...DEFAULT_AUTH, ...config };
     rest.attachSession(this);
@@ -87,27 +104,37 @@ export class SmartApiAuth implements SessionPort {
     return this.info;
   }
 
+  /**
+   * The session reached its end (midnight IST, market clock) and no login has
+   * made a new one: there is nothing to call the broker with until the next
+   * `login()`. False when never logged in or logged out.
+   */
+  get ended(): boolean {
+    return this.tokens !== undefined && this.info !== undefined && this.marketClock.now() >= this.info.expiresAt;
+  }
+
   /** When the current session ends (midnight IST), or undefined when logged out. */
   get expiresAt(): number | undefined {
     return this.info?.expiresAt;
   }
 
   /** The next pre-open login time after now (configurable, default 08:45 IST). */
-  nextLoginAt(nowMs = this.clock.now()): number {
+  nextLoginAt(nowMs = this.marketClock.now()): number {
     return nextLoginAt(nowMs, this.config.preOpenLogin);
   }
 
-  /** Tokens for the WebSocket clients; Secrets, revealed only by the socket code. */
+  /** Tokens for the WebSocket clients; Secrets, revealed only by the socket code. None once the session has ended. */
   get jwt(): Secret | undefined {
-    return this.tokens?.jwt;
+    return this.ended ? undefined : this.tokens?.jwt;
   }
 
   get feedToken(): Secret | undefined {
-    return this.tokens?.feed;
+    return this.ended ? undefined : this.tokens?.feed;
   }
 
+  /** The JWT for REST calls; none once the session has ended, so nothing is sent with a dead token. */
   current(): { jwt: Secret; generation: number } | undefined {
-    return this.tokens === undefined ? undefined : { jwt: this.tokens.jwt, generation: this.generation };
+    return this.tokens === undefined || this.ended ? undefined : { jwt: this.tokens.jwt, generation: this.generation };
   }
 
   /** Logs in (client code + PIN + TOTP). Concurrent calls share one in-flight login. */
@@ -128,7 +155,7 @@ export class SmartApiAuth implements SessionPort {
       }),
     });
     this.install(data.jwtToken, data.refreshToken, data.feedToken);
-    const at = this.clock.now();
+    const at = this.marketClock.now();
     this.info = { clientCode: this.secrets.clientCode.reveal(), loggedInAt: at, expiresAt: sessionExpiry(at) };
     this.log?.info({ expiresAt: this.info.expiresAt }, 'logged in to SmartAPI');
     this.bus?.emit('BrokerLoggedIn', { expiresAt: this.info.expiresAt });
@@ -138,10 +165,13 @@ export class SmartApiAuth implements SessionPort {
   /**
    * generateTokens with the refresh token; falls back to a full login when the
    * broker refuses it. Joins a login already in flight instead of racing it;
-   * concurrent refreshes share one.
+   * concurrent refreshes share one. Refused once the session has ended: the
+   * broker refuses a dead session's refresh too, and the fallback would be a
+   * login at whatever hour (a holiday's, a weekend's) the caller came by.
    */
   refresh(reason = 'requested'): Promise<BrokerSession> {
     if (this.loggingIn !== undefined) return this.loggingIn;
+    if (this.refreshing === undefined && this.ended) return Promise.reject(this.endedError(reason));
     this.refreshing ??= this.doRefresh(reason).finally(() => {
       this.refreshing = undefined;
     });
@@ -161,7 +191,7 @@ export class SmartApiAuth implements SessionPort {
       this.log?.warn({ code: err.code, kind: err.kind }, 'token refresh refused; logging in again');
       return this.login();
     }
-    const at = this.clock.now();
+    const at = this.marketClock.now();
     this.info = { clientCode: this.secrets.clientCode.reveal(), loggedInAt: this.info?.loggedInAt ?? at, expiresAt: sessionExpiry(at) };
     this.log?.info({ reason, expiresAt: this.info.expiresAt }, 'SmartAPI session refreshed');
     this.bus?.emit('BrokerSessionRefreshed', { expiresAt: this.info.expiresAt, reason });
@@ -171,9 +201,13 @@ export class SmartApiAuth implements SessionPort {
   /**
    * A token of generation `staleGeneration` was refused: renew, unless a newer
    * session already exists or is being made (then wait for that one). One
-   * renewal at a time, shared by every caller.
+   * renewal at a time, shared by every caller. After the session's end this
+   * rejects with `no_session` (see `refresh`): the next session is the morning
+   * routine's.
    */
   async renew(staleGeneration: number, reason: string): Promise<void> {
+    // Whatever generation the caller holds, the newest has ended too.
+    if (this.ended && this.loggingIn === undefined) throw this.endedError(reason);
     if (this.generation > staleGeneration) return; // someone else renewed already
     if (this.loggingIn !== undefined) {
       await this.loggingIn; // a login in flight makes the newer session
@@ -190,17 +224,34 @@ export class SmartApiAuth implements SessionPort {
   /** Ends the session at the broker (best effort) and forgets the tokens. */
   async logout(reason = 'shutdown'): Promise<void> {
     if (this.tokens === undefined) return;
+    if (this.ended) {
+      // The broker ended it at midnight: nothing to send (and no dead token on the wire).
+      this.forget();
+      this.bus?.emit('BrokerLoggedOut', { reason });
+      return;
+    }
     try {
       await this.rest.call('logout', z.unknown(), { body: { clientcode: this.secrets.clientCode.reveal() }, noSessionRetry: true });
     } catch (err) {
       if (!(err instanceof SmartApiError)) throw err;
       this.log?.warn({ code: err.code, kind: err.kind }, 'logout failed at the broker; tokens forgotten anyway');
     } finally {
-      this.tokens = undefined;
-      this.info = undefined;
-      this.generation++;
+      this.forget();
     }
     this.bus?.emit('BrokerLoggedOut', { reason });
+  }
+
+  private forget(): void {
+    this.tokens = undefined;
+    this.info = undefined;
+    this.generation++;
+  }
+
+  private endedError(reason: string): SmartApiError {
+    return new SmartApiError('no_session', {
+      endpoint: 'generateTokens',
+      detail: `not renewed (${reason}): the session ended at midnight IST; the next one is the morning login's`,
+    });
   }
 
   private install(jwt: string, refresh: string, feed: string): void {

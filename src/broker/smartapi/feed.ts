@@ -23,6 +23,9 @@
  *  - reconnect: backoff[attempt] + jitter, at most maxReconnectsPerMinute per
  *    link in any 60 s window (a later slot is waited for; the delay in
  *    FeedReconnectScheduled says how long).
+ *  - no session (`sessionEnded`: the broker's session ended at midnight and no
+ *    login has made a new one): a link that goes down stays down — no
+ *    reconnect, no re-login — until start() after the morning's login.
  * Subscriptions beyond maxTokensPerConnection go to a 2nd and 3rd link
  * (documented limits: 3 connections × 1000 (token, mode) pairs per client code).
  */
@@ -115,8 +118,15 @@ export type SmartStreamFeedConfig = {
   options?: Partial<FeedOptions>;
   /** True while the market session is open (mute detection only runs then). */
   isSessionOpen: (ms: number) => boolean;
-  /** Called after an HTTP 401 upgrade answer, before reconnecting: log in again. */
+  /** Called after an HTTP 401 upgrade answer, before reconnecting: renew the session. */
   onAuthRejected?: () => Promise<void>;
+  /**
+   * True while there is no session to connect with (after the broker's
+   * midnight, until the morning routine's login, which restarts the feed):
+   * reconnecting would only meet the dead token, and renewing it at night is
+   * not the feed's call. Default: never.
+   */
+  sessionEnded?: () => boolean;
   /** Tokens whose silence means "muted". Default: cash-segment refs (NSE/BSE: the indices). */
   isMuteSentinel?: (ref: InstrumentRef) => boolean;
   /** Raw-frame recording (data/ticks/). */
@@ -343,7 +353,7 @@ export class SmartStreamFeed implements TickStream {
   }
 
   private async connect(link: Link): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || this.park(link)) return;
     const gen = ++link.gen;
     link.state = 'connecting';
     link.reconnect = undefined;
@@ -468,7 +478,7 @@ export class SmartStreamFeed implements TickStream {
     link.state = 'waiting';
     this.cfg.bus.emit('FeedDisconnected', code === undefined ? { connection: link.index, reason } : { connection: link.index, reason, code });
     this.settleFirst(link);
-    if (this.stopping) return;
+    if (this.stopping || this.park(link)) return;
     if (authRejected && this.cfg.onAuthRejected !== undefined) {
       const gen = link.gen;
       void this.cfg.onAuthRejected().then(
@@ -481,7 +491,7 @@ export class SmartStreamFeed implements TickStream {
   }
 
   private scheduleReconnect(link: Link): void {
-    if (this.stopping) return;
+    if (this.stopping || this.park(link)) return;
     const o = this.opts;
     const now = this.cfg.clock.now();
     link.attempt++;
@@ -499,6 +509,15 @@ export class SmartStreamFeed implements TickStream {
       link.reconnect = undefined;
       void this.connect(link);
     });
+  }
+
+  /** No session: the link rests (idle, no timers) until start() or a subscribe brings it back with one. */
+  private park(link: Link): boolean {
+    if (this.cfg.sessionEnded?.() !== true) return false;
+    this.clearTimers(link);
+    link.state = 'idle';
+    this.settleFirst(link);
+    return true;
   }
 
   // ── helpers ──────────────────────────────────────────────────────────────

@@ -234,12 +234,15 @@ export type LoadedMaster = {
 };
 
 /**
- * Today's instruments (IST date from the clock): from the cache when it is
- * there, else downloaded, parsed and cached.
+ * Today's instruments: from the cache when it is there, else downloaded,
+ * parsed and cached. `day` (YYYY-MM-DD, IST) is the trading day the master is
+ * for — the market's date, which a replay's market clock gives (the wall
+ * clock's date would hand every replayed morning the first one's master);
+ * default the clock's date. `clock` times the download.
  */
-export async function loadInstruments(opts: { dataDir: string; clock: Clock; master?: Partial<MasterConfig>; log?: Logger; refresh?: boolean }): Promise<LoadedMaster> {
+export async function loadInstruments(opts: { dataDir: string; clock: Clock; day?: string; master?: Partial<MasterConfig>; log?: Logger; refresh?: boolean }): Promise<LoadedMaster> {
   const cfg = { ...DEFAULT_MASTER, ...opts.master };
-  const file = cacheFile(opts.dataDir, istDate(opts.clock.now()));
+  const file = cacheFile(opts.dataDir, opts.day ?? istDate(opts.clock.now()));
   if (opts.refresh !== true && existsSync(file)) {
     try {
       const { instruments, bad } = await readCache(file);

@@ -16,6 +16,11 @@
  * 401/403 renews the session before reconnecting; reconnects back off
  * exponentially with jitter. The state comes from `orderData.status`, not the
  * `order-status` code (§15).
+ *
+ * After the session has ended (midnight IST, `sessionEnded`) a socket that
+ * closes is neither reconnected nor replaced by polling: both would only meet
+ * the dead token, and renewing it is the morning routine's job, which starts
+ * the stream again after its login.
  */
 import WebSocket from 'ws';
 import { type Order, orderUpdatedOf } from '../broker.js';
@@ -61,6 +66,8 @@ export type OrderUpdateCredentials = {
   clientCode: Secret;
   /** Called after a 401/403 handshake: get a fresh token before reconnecting. */
   renew(reason: string): Promise<void>;
+  /** True once the session has ended and no login has made a new one: the stream waits for the next start(). */
+  sessionEnded?(): boolean;
 };
 
 type Source = 'stream' | 'poll';
@@ -128,7 +135,7 @@ export class OrderUpdates {
 
   /** One order-book poll now, publishing changed states (also used to catch up after a reconnect). */
   async pollOnce(): Promise<void> {
-    if (this.polling) return;
+    if (this.polling || this.parked()) return;
     this.polling = true;
     try {
       const orders = await this.poll();
@@ -143,7 +150,7 @@ export class OrderUpdates {
 
   /** Never throws: a failure to even start a connection (bad URL, bad header value…) schedules a reconnect like a failed handshake. */
   private connect(): void {
-    if (!this.running) return;
+    if (!this.running || this.parked()) return;
     try {
       this.open();
     } catch (err) {
@@ -210,7 +217,7 @@ export class OrderUpdates {
       const was = this.isConnected;
       this.isConnected = false;
       this.clearTimer('heartbeat');
-      if (!this.running) return;
+      if (!this.running || this.parked()) return;
       this.startPolling();
       if (refused === 401 || refused === 403) {
         this.log?.warn({ status: refused }, 'order-status socket refused the token; renewing the session');
@@ -282,7 +289,7 @@ export class OrderUpdates {
   }
 
   private scheduleReconnect(reason: string): void {
-    if (!this.running || this.reconnectTimer !== undefined) return;
+    if (!this.running || this.reconnectTimer !== undefined || this.parked()) return;
     this.attempt++;
     const base = Math.min(this.config.reconnectMaxMs, this.config.reconnectMinMs * 2 ** (this.attempt - 1));
     const delay = Math.round(base / 2 + Math.random() * (base / 2)); // "equal jitter"
@@ -291,6 +298,20 @@ export class OrderUpdates {
       this.reconnectTimer = undefined;
       this.connect();
     });
+  }
+
+  /**
+   * No session until the next login: stop polling and stay down (the caller
+   * then does nothing more). `start()` after the morning's login resumes.
+   */
+  private parked(): boolean {
+    if (this.creds.sessionEnded?.() !== true) return false;
+    if (this.pollTimer !== undefined || this.reconnectTimer !== undefined) {
+      this.log?.info('the session has ended: the order-status stream waits for the next login');
+    }
+    this.stopPolling();
+    this.clearTimer('reconnectTimer');
+    return true;
   }
 
   private startPolling(): void {

@@ -112,6 +112,7 @@ export class SmartApiRest {
   private session: SessionPort | undefined;
   /** Requests sent, by endpoint (tests and diagnostics). */
   readonly sent = new Map<EndpointName, number>();
+  private inProgress = 0;
 
   constructor(
     config: RestConfig,
@@ -143,6 +144,16 @@ export class SmartApiRest {
   }
 
   /**
+   * Calls in progress, from the first attempt to the result: rate-limit waits,
+   * backoff between retries and a session renewal included. An in-process
+   * replay holds market time while it is above 0 (the backoff runs on real
+   * time, and between two attempts nothing is in flight for the simulator to see).
+   */
+  get pending(): number {
+    return this.inProgress;
+  }
+
+  /**
    * One logical call: limiter → HTTP → envelope → zod, with the session retry
    * and, for reads and rate-limit answers, p-retry. Throws `SmartApiError`.
    */
@@ -167,6 +178,7 @@ export class SmartApiRest {
       }
     };
     const p = this.config.retry;
+    this.inProgress++;
     try {
       return await pRetry(withSession, {
         retries: p.retries,
@@ -187,6 +199,8 @@ export class SmartApiRest {
       this.log?.warn({ endpoint: name, kind: e.kind, code: e.code, attempts: e.attempts, error: e.message }, 'SmartAPI request failed');
       this.bus?.emit('BrokerRequestFailed', { endpoint: name, code: e.code || e.kind, message: e.message, attempts: e.attempts });
       throw e;
+    } finally {
+      this.inProgress--;
     }
   }
 

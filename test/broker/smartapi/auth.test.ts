@@ -3,7 +3,7 @@ import { nextLoginAt, sessionExpiry, totpCode } from '../../../src/broker/smarta
 import { SmartApiError } from '../../../src/broker/smartapi/errors.js';
 import { RateLimiter, resolveLimits } from '../../../src/broker/smartapi/limits.js';
 import { SmartApiRest, defaultRestConfig } from '../../../src/broker/smartapi/rest.js';
-import { RealClock, istToMillis, type Clock } from '../../../src/core/clock.js';
+import { RealClock, SimClock, istToMillis, type Clock } from '../../../src/core/clock.js';
 import { Secret } from '../../../src/core/secrets.js';
 import { z } from 'zod';
 import { FakeSmartApi, harness, TEST_CREDS, type Harness } from './support/fake-smartapi.js';
@@ -169,5 +169,62 @@ describe('REST: the session generation is the one actually sent', () => {
       await limiter.stop();
       await fake.close();
     }
+  });
+});
+
+describe('the session day ends at the market clock’s midnight', () => {
+  // Network time is the real clock (the fake checks the TOTP against it); market time is a replay's Thursday,
+  // the last trading day before Republic Day (Friday) and a weekend.
+  const THURSDAY_CLOSE = istToMillis('2024-01-25', '15:29');
+  const SATURDAY = istToMillis('2024-01-27', '06:26');
+
+  it('expiresAt is the market day’s midnight, not the wall clock’s', async () => {
+    const market = new SimClock(THURSDAY_CLOSE);
+    h = await harness({ marketClock: market });
+    const s = await h.broker.login();
+    expect(s.expiresAt).toBe(istToMillis('2024-01-26', '00:00'));
+    expect(h.broker.nextLoginAt()).toBe(istToMillis('2024-01-26', '08:45'));
+    expect(h.broker.auth.ended).toBe(false);
+  });
+
+  it('after it nothing renews the session or sends its dead token — REST call, renew(), refresh(); login() starts the next', async () => {
+    const market = new SimClock(THURSDAY_CLOSE);
+    h = await harness({ marketClock: market });
+    await h.broker.login();
+    await h.broker.funds();
+    const rms = h.fake.count('getRMS');
+    market.advanceTo(SATURDAY);
+    h.fake.expireJwt(); // as the broker does at midnight
+
+    expect(h.broker.auth.ended).toBe(true);
+    expect(h.broker.auth.current()).toBeUndefined();
+    expect(h.broker.auth.jwt).toBeUndefined();
+    // A read that outlived its day (a backfill retrying on real time in a replay): refused here, not renewed at the broker.
+    const e = await h.broker.funds().catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(SmartApiError);
+    expect(e).toMatchObject({ kind: 'no_session', sent: 'no' });
+    await expect(h.broker.auth.renew(h.broker.auth.current()?.generation ?? 0, 'order-status socket answered HTTP 403')).rejects.toMatchObject({ kind: 'no_session' });
+    await expect(h.broker.refresh()).rejects.toMatchObject({ kind: 'no_session' });
+    expect([h.fake.count('getRMS'), h.fake.count('generateTokens'), h.fake.count('loginByPassword')]).toEqual([rms, 0, 1]);
+    expect(h.events.filter((ev) => ev.type === 'BrokerLoggedIn' || ev.type === 'BrokerSessionRefreshed')).toHaveLength(1);
+
+    // The morning routine's login (Monday) makes the next session; calls work again.
+    market.advanceTo(istToMillis('2024-01-29', '08:45'));
+    const next = await h.broker.login();
+    expect(next.expiresAt).toBe(istToMillis('2024-01-30', '00:00'));
+    expect(h.broker.auth.ended).toBe(false);
+    expect((await h.broker.funds()).availableCash).toBe(90000.25);
+    expect(h.fake.count('generateTokens')).toBe(0);
+  });
+
+  it('logging out after it forgets the tokens without sending the dead one', async () => {
+    const market = new SimClock(THURSDAY_CLOSE);
+    h = await harness({ marketClock: market });
+    await h.broker.login();
+    market.advanceTo(SATURDAY);
+    await h.broker.logout();
+    expect(h.fake.count('logout')).toBe(0);
+    expect(h.broker.auth.session).toBeUndefined();
+    expect(h.events.map((ev) => ev.type)).toContain('BrokerLoggedOut');
   });
 });

@@ -216,6 +216,56 @@ describe('SmartStreamFeed resilience', () => {
   });
 });
 
+describe('after the session has ended (the broker’s midnight, until the morning login)', () => {
+  it('a dropped link stays down: no reconnect, no auth, no re-login; start() after the next login reconnects it', async () => {
+    let ended = false;
+    let relogins = 0;
+    h = await harness({}, { sessionEnded: () => ended, onAuthRejected: async () => void relogins++ });
+    h.feed.subscribe([NIFTY], 'ltp');
+    await h.feed.start();
+    ended = true;
+    h.server.conns[0]!.ws.terminate();
+    await h.until('FeedDisconnected');
+    h.clock.advanceBy(10 * 60_000); // a night of backoff slots on the I/O clock
+    await settle();
+    expect(h.of('FeedReconnectScheduled')).toEqual([]);
+    expect([h.server.upgrades, h.authCalls, relogins]).toEqual([1, 1, 0]);
+    expect(h.feed.openConnections).toBe(0);
+
+    // The morning routine: login (the session is back), then stop + start.
+    ended = false;
+    await h.feed.stop();
+    await h.feed.start();
+    await h.until('FeedConnected', 2);
+    expect(h.authCalls).toBe(2);
+  });
+
+  it('a reconnect planned before midnight that comes due after it does not go out; a 401 after it is not renewed', async () => {
+    let ended = false;
+    let relogins = 0;
+    h = await harness({}, { sessionEnded: () => ended, onAuthRejected: async () => void relogins++ });
+    await h.feed.start();
+    h.server.conns[0]!.ws.terminate();
+    await h.until('FeedReconnectScheduled');
+    ended = true;
+    h.clock.advanceBy(60_000);
+    await settle();
+    expect([h.server.upgrades, h.authCalls, h.of('FeedReconnectScheduled').length]).toEqual([1, 1, 1]);
+
+    // With a session again, a 401 renews as before; once it has ended, the refused link just waits.
+    ended = false;
+    h.server.refuse = { count: 1, status: 401 };
+    await h.feed.stop();
+    const starting = h.feed.start();
+    ended = true; // the handshake is answered after the session's end
+    await starting;
+    await settle();
+    expect(h.of('FeedDisconnected').at(-1)).toMatchObject({ code: 401 });
+    expect(relogins).toBe(0);
+    expect(h.of('FeedReconnectScheduled')).toHaveLength(1);
+  });
+});
+
 describe('mute sentinels and implausible times', () => {
   const SENSEX = { exchange: 'BSE' as const, token: '99919000' };
   const T = 1_737_356_263_000;
