@@ -262,7 +262,11 @@ export class Aggregator {
         const b = inst.bars[i];
         if (b === undefined) continue;
         const due = b.end + grace;
-        if (now >= due && silent) this.closeBar(inst, i, b, 'clock');
+        // A bar that ends with its session closes a grace after the close whatever the feed does: the
+        // session has no more ticks to give it, and waiting for the feed's silence (real time in a
+        // replay) let a night pass first, closing the day's last bars on a later day.
+        const last = inst.win !== undefined && b.end >= inst.win.close;
+        if (now >= due && (silent || last)) this.closeBar(inst, i, b, 'clock');
         else {
           // Due but its ticks still arrive: look again a grace period later.
           const at = now >= due ? now + Math.max(grace, 1) : due;

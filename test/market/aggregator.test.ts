@@ -153,6 +153,18 @@ describe('aggregator rules', () => {
     expect(closed.map((b) => [b.ts, b.close, b.ticks])).toEqual([[at('09:15'), 101, 2]]);
   });
 
+  it('end of day with a feed that is not silent (a replay): the session\'s last bars still close at the close + grace, on their own day', () => {
+    const clock = new SimClock(at('15:29:00')); // market time
+    const feed = new SimClock(0); // the clock bytes arrive on: it does not move while a replay runs through the night
+    const closed: (Bar & { by: string })[] = [];
+    const agg = new Aggregator({ sessions, timeframes: ['1m', '1h', '1d'], clock, feedClock: feed, graceMs: 2000, onBarClosed: (b, by) => closed.push({ ...b, by }) });
+    agg.onTick(tick(NIFTY, at('15:29:58'), 100));
+    clock.advanceTo(at('15:30:01.999'));
+    expect(closed).toEqual([]);
+    clock.advanceTo(at('15:30:02'));
+    expect(closed.map((b) => [b.tf, b.end, b.by])).toEqual([['1m', at('15:30'), 'clock'], ['1h', at('15:30'), 'clock'], ['1d', at('15:30'), 'clock']]);
+  });
+
   it('end of day: the close + grace finalises every open bar, the daily bar included', () => {
     const clock = new SimClock(at('15:29:00'));
     const { agg, of, closed } = setup({ clock });
