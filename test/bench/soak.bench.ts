@@ -14,7 +14,7 @@ const bench: Bench = {
   async run(report) {
     const r = await runSoak({ first: SOAK_FIRST, days: SOAK_DAYS, seed: SOAK_SEED, config: soakConfig() });
     const handles = r.readings.flatMap((d) => [d.start!.handles, d.end!.handles]);
-    report('soak.rss_growth_pct', r.rssGrowthPct, '%', `day 1 open ${(r.readings[0]!.start!.rss / 2 ** 20).toFixed(0)} MiB; goal ≤ 10`);
+    report('soak.rss_growth_pct', r.rssGrowthPct, '%', `day 1 close ${(r.readings[0]!.end!.rss / 2 ** 20).toFixed(0)} MiB → last close; goal ≤ 10`);
     report('soak.heap_growth_pct', r.heapGrowthPct, '%');
     report('soak.handles_spread', Math.max(...handles) - Math.min(...handles), 'handles', 'max − min at opens and closes');
     report('soak.sec_per_day', r.wallMs / 1000 / r.days.length, 's', `${r.readings.reduce((n, d) => n + d.trades, 0)} trades`);

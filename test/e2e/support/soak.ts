@@ -52,7 +52,7 @@ export type SoakResult = {
   ledgerFiles: string[];
   wallMs: number;
   gcForced: boolean;
-  /** RSS growth from the first day's open to the last day's close, %. */
+  /** RSS growth from the first day's close to the last day's close, %. */
   rssGrowthPct: number;
   heapGrowthPct: number;
 };
@@ -129,7 +129,11 @@ export async function runSoak(o: { first: string; days: number; seed: number; co
     }
     await s.daemon.stop('soak over');
     for (const r of readings) r.trades = counts.get(r.day)?.get('PositionClosed') ?? 0;
-    const first = readings[0]!.start!;
+    // Growth is measured close to close: both readings at 15:30 after a forced GC, the first once a
+    // whole day has run. The day-1 open reading is taken before any of the day's code has (the first
+    // ticks, bars, orders): from it, growth was 8.5-10.9 % in runs whose heap snapshots showed flat
+    // application objects and 1.6 MB of V8 code and feedback compiled for paths first taken later.
+    const first = readings[0]!.end!;
     const last = readings.at(-1)!.end ?? read();
     return {
       days,
@@ -160,6 +164,6 @@ export function soakTable(r: SoakResult): string {
     'day         trades  rss start  rss end  heap start  heap end  handles',
     ...r.readings.map((d) =>
       `${d.day}  ${String(d.trades).padStart(6)}  ${mb(d.start?.rss)}  ${mb(d.end?.rss)}  ${mb(d.start?.heapUsed)}  ${mb(d.end?.heapUsed)}     ${d.start?.handles ?? '—'}/${d.end?.handles ?? '—'}`),
-    `rss growth ${r.rssGrowthPct.toFixed(1)} % (day 1 open → day ${r.days.length} close; limit 10 %), heapUsed growth ${r.heapGrowthPct.toFixed(1)} %`,
+    `rss growth ${r.rssGrowthPct.toFixed(1)} % (day 1 close → day ${r.days.length} close; limit 10 %), heapUsed growth ${r.heapGrowthPct.toFixed(1)} %`,
   ].join('\n');
 }
