@@ -249,6 +249,25 @@ export class SmartStreamFeed implements TickStream {
     }
   }
 
+  /**
+   * Unsubscribes every pair whose instrument `keep` says no to; returns how
+   * many went. For the morning's master: a contract it no longer lists has
+   * expired, and without this a daemon that runs for months would replay every
+   * contract it ever traded on each reconnect, towards the connection limits.
+   */
+  prune(keep: (ref: InstrumentRef) => boolean): number {
+    let n = 0;
+    for (let conn = 0; conn < this.table.connectionCount; conn++) {
+      for (const mode of ['ltp', 'quote', 'snap'] as const) {
+        const gone = this.table.entries(conn).filter((e) => e.mode === mode && !keep(e));
+        if (gone.length === 0) continue;
+        this.unsubscribe(gone, mode);
+        n += gone.length;
+      }
+    }
+    return n;
+  }
+
   /** Opens link 0 (and any more the subscriptions need); resolves when each first attempt has opened or failed (reconnects go on in the background). */
   async start(): Promise<void> {
     if (this.started) return;

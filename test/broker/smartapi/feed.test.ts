@@ -108,6 +108,24 @@ describe('SmartStreamFeed over a loopback socket', () => {
     expect(h.feed.subscriptionCount).toBe(4);
   });
 
+  it('prune: contracts the morning\'s master no longer lists are unsubscribed, in every mode', async () => {
+    h = await harness({});
+    await h.feed.start();
+    const conn = h.server.conns[0]!;
+    const expired = { exchange: 'NFO' as const, token: '777' };
+    h.feed.subscribe([NIFTY, OPT, expired], 'snap');
+    h.feed.subscribe([expired], 'quote');
+    await waitFor(() => conn.texts.length >= 2, '2 subscribe requests');
+    expect(h.feed.prune((r) => r.token !== expired.token)).toBe(2);
+    expect(h.feed.subscriptionCount).toBe(2);
+    await waitFor(() => conn.texts.length >= 4, '2 unsubscribe requests');
+    expect(h.server.requests(conn).slice(2).map((r) => [r.action, r.params.mode, r.params.tokenList])).toEqual([
+      [0, 2, [{ exchangeType: 2, tokens: ['777'] }]],
+      [0, 3, [{ exchangeType: 2, tokens: ['777'] }]],
+    ]);
+    expect(h.feed.prune(() => true)).toBe(0);
+  });
+
   it('more tokens than one connection holds: a 2nd and 3rd connection, then a RangeError', async () => {
     h = await harness({ maxTokensPerConnection: 2 });
     h.feed.subscribe([NIFTY, BANKNIFTY, OPT], 'ltp');
