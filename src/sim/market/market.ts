@@ -397,20 +397,14 @@ export class ReplayMarket implements SimMarket {
     const n = this.ticksPerMinute;
     const every = this.optionTickEvery;
 
-    const kept = this.cursors;
     // Nothing due before `toMs` (most of a coarse replay's steps): time moves, the cursors stay.
-    if (kept !== undefined && kept.tokens === tokens && kept.at === from && kept.next > toMs) {
-      kept.at = toMs;
+    if (this.nextTickAt(tokens) > toMs) {
+      this.cursors!.at = toMs;
       this.now = toMs;
       return;
     }
-    const curs = kept !== undefined && kept.tokens === tokens && kept.at === from ? kept.curs : this.cursorsAt(from, tokens);
+    const curs = this.cursors!.curs;
     this.cursors = undefined;
-    if (curs.length === 0) {
-      this.cursors = { tokens, at: toMs, curs, next: Infinity };
-      this.now = toMs;
-      return;
-    }
     // A kept cursor inside a minute reads that minute's tick times: the feed's path must be that minute's.
     for (const c of curs) if (c.feed !== undefined && c.p > 0 && c.m < c.feed.bars.length) this.pathFor(c.feed, c.m);
 
