@@ -165,7 +165,7 @@ export class BrokerLink {
     const instruments = await this.broker.instruments();
     // Contracts the new master no longer lists have expired: their subscriptions go before the feed reconnects.
     const index = this.broker.instrumentIndex;
-    if (index !== undefined) this.feed.prune((r) => (r.exchange !== 'NFO' && r.exchange !== 'BFO') || index.get(r) !== undefined);
+    if (index !== undefined) this.feed.prune((r) => !index.expired(r));
     this.deps.bus.emit('InstrumentsLoaded', { count: instruments.length, options: instruments.filter((i) => i.kind === 'option').length });
   }
 

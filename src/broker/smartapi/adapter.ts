@@ -188,7 +188,7 @@ export class SmartApiBroker implements Broker {
    * replay's market clock ran on, past the broker's midnight.
    */
   candles(req: CandleRequest): Promise<Candle[]> {
-    if ((req.exchange === 'NFO' || req.exchange === 'BFO') && this.index !== undefined && this.index.get(req) === undefined) {
+    if (this.index?.expired(req) === true) {
       return Promise.reject(new SmartApiError('invalid_request', {
         endpoint: 'getCandleData',
         code: 'NOT_LISTED',

@@ -70,6 +70,15 @@ export class InstrumentIndex {
     return this.byRef.get(`${ref.exchange}:${ref.token}`);
   }
 
+  /**
+   * A derivative (NFO/BFO) this master does not list: an expired contract, as
+   * Rustro only ever picks contracts from a master. Its candles are not asked
+   * for and its subscription is dropped each morning.
+   */
+  expired(ref: InstrumentRef): boolean {
+    return (ref.exchange === 'NFO' || ref.exchange === 'BFO') && this.get(ref) === undefined;
+  }
+
   /** By token alone (tokens are unique per exchange; the first one seen wins across exchanges). */
   byToken(token: string): Instrument | undefined {
     return this.byTokenOnly.get(token) ?? BUILTIN_INDICES.find((b) => b.token === token);
