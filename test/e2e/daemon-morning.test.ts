@@ -7,31 +7,15 @@
  * (here the simulator's, replaying Friday and then Monday), not on the I/O
  * clock, and a weekend has none.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerLink } from '../../src/app/broker-link.js';
-import { Daemon } from '../../src/app/daemon.js';
-import { demoAccountSecrets } from '../../src/sim/server/auth.js';
 import { SimClock, istDate, istToMillis } from '../../src/core/clock.js';
-import { defaultConfig } from '../../src/core/config.js';
-import type { RustroEvent } from '../../src/core/events.js';
-import { silentLogger } from '../../src/core/log.js';
-import { createMarket } from '../../src/sim/market/market.js';
-import { type SimServer, startSimServer } from '../../src/sim/server/server.js';
 import { waitFor as until } from '../support/wait.js';
+import { closeOvernights, startOvernight } from './support/overnight.js';
 
 const FRIDAY = '2024-01-05';
 const MONDAY = '2024-01-08';
-let sim: SimServer | undefined;
-let daemon: Daemon | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await daemon?.stop('test over');
-  await sim?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+afterEach(closeOvernights);
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
@@ -41,27 +25,10 @@ describe('morning re-login', () => {
     // when the test says, so the morning must come from market time. (Set near Monday: the feed drops ticks stamped
     // more than a day ahead of it.)
     const io = new SimClock(istToMillis(MONDAY, '08:40'));
-    let next: string | undefined = MONDAY;
-    const nextMarket = () => {
-      const day = next;
-      next = undefined;
-      return day === undefined ? undefined : createMarket({ day, seed: 3 });
-    };
-    sim = await startSimServer({ market: createMarket({ day: FRIDAY, seed: 3 }), nextMarket, port: 0, speed: 0, start: '15:29', wallClock: io, rateLimits: false });
-    dir = mkdtempSync(join(tmpdir(), 'rustro-morning-'));
-    const base = defaultConfig();
-    const config = {
-      ...base,
-      app: { ...base.app, data_dir: dir },
-      broker: { ...base.broker, api_base_url: sim.url, instrument_master_url: sim.masterUrl, feed_url: sim.streamUrl, order_updates_url: sim.orderUrl, daily_login_ist: '08:45' },
-      watchlist: base.watchlist.filter((w) => w.exchange === 'NSE'),
-    };
-    const events: RustroEvent[] = [];
-    const log = silentLogger();
-    daemon = await Daemon.start({ config, clock: sim.clock, ioClock: io, log, secrets: demoAccountSecrets(), onEvent: (e) => events.push(e) });
+    const { sim, daemon, events } = await startOvernight({ first: FRIDAY, next: MONDAY, io });
     const count = (type: string) => events.filter((e) => e.type === type).length;
     expect([count('BrokerLoggedIn'), count('InstrumentsLoaded'), count('FeedConnected')]).toEqual([1, 1, 1]);
-    await until(() => sim!.state().subscriptions === 3, 'the first subscription');
+    await until(() => sim.state().subscriptions === 3, 'the first subscription');
     // Saturday and Sunday have no session, so no morning: the next one is Monday's.
     expect((daemon.broker as BrokerLink | undefined)?.nextMorningAt).toBe(istToMillis(MONDAY, '08:45'));
 
@@ -76,7 +43,7 @@ describe('morning re-login', () => {
       io.advanceBy(1000);
       await settle();
     }
-    await until(() => count('FeedConnected') === 2 && sim!.state().subscriptions === 3, 'the feed to reconnect and resubscribe');
+    await until(() => count('FeedConnected') === 2 && sim.state().subscriptions === 3, 'the feed to reconnect and resubscribe');
     expect(count('BrokerLoggedIn')).toBe(2);
     expect(count('InstrumentsLoaded')).toBe(2);
     const morning = events.filter((e) => e.type === 'BrokerLoggedIn')[1]!;

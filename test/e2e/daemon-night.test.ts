@@ -12,58 +12,28 @@
  * is Republic Day); network time is a test clock shared with it, moved only
  * by the test, so nothing here waits on real time but loopback I/O.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerLink } from '../../src/app/broker-link.js';
-import { Daemon } from '../../src/app/daemon.js';
+import type { Daemon } from '../../src/app/daemon.js';
 import { SmartApiError } from '../../src/broker/smartapi/errors.js';
 import { SimClock, istDate, istToMillis } from '../../src/core/clock.js';
-import { defaultConfig } from '../../src/core/config.js';
 import type { RustroEvent } from '../../src/core/events.js';
-import { silentLogger } from '../../src/core/log.js';
-import { createMarket } from '../../src/sim/market/market.js';
-import { demoAccountSecrets } from '../../src/sim/server/auth.js';
-import { type SimServer, startSimServer } from '../../src/sim/server/server.js';
+import type { SimServer } from '../../src/sim/server/server.js';
 import { waitFor as until } from '../support/wait.js';
+import { closeOvernights, startOvernight } from './support/overnight.js';
 
 const THURSDAY = '2024-01-25';
 const MONDAY = '2024-01-29';
 const OFF_DAYS = ['2024-01-26', '2024-01-27', '2024-01-28'];
 const NIFTY = { exchange: 'NSE' as const, token: '99926000' };
 
-let sim: SimServer | undefined;
-let daemon: Daemon | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await daemon?.stop('test over');
-  await sim?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  sim = daemon = dir = undefined;
-});
+afterEach(closeOvernights);
 
 /** A daemon connected at Thursday's close; `io` is network time (TOTP, heartbeats, backoff, rate-limit windows). */
 async function thursdayDaemon(): Promise<{ sim: SimServer; daemon: Daemon; link: BrokerLink; io: SimClock; events: RustroEvent[] }> {
   // Network time near the weekend: the feed refuses ticks stamped more than a day ahead of it.
   const io = new SimClock(istToMillis('2024-01-27', '06:00'));
-  let next: string | undefined = MONDAY;
-  const nextMarket = () => {
-    const day = next;
-    next = undefined;
-    return day === undefined ? undefined : createMarket({ day, seed: 3 });
-  };
-  sim = await startSimServer({ market: createMarket({ day: THURSDAY, seed: 3 }), nextMarket, port: 0, speed: 0, start: '15:29', wallClock: io, rateLimits: false });
-  dir = mkdtempSync(join(tmpdir(), 'rustro-night-'));
-  const base = defaultConfig();
-  const config = {
-    ...base,
-    app: { ...base.app, data_dir: dir },
-    broker: { ...base.broker, api_base_url: sim.url, instrument_master_url: sim.masterUrl, feed_url: sim.streamUrl, order_updates_url: sim.orderUrl, daily_login_ist: '08:45' },
-    watchlist: base.watchlist.filter((w) => w.exchange === 'NSE'),
-  };
-  const events: RustroEvent[] = [];
-  daemon = await Daemon.start({ config, clock: sim.clock, ioClock: io, log: silentLogger(), secrets: demoAccountSecrets(), onEvent: (e) => events.push(e) });
+  const { sim, daemon, events } = await startOvernight({ first: THURSDAY, next: MONDAY, io });
   const link = daemon.broker as BrokerLink;
   // The restart backfill and the history bootstrap go through the candles rate limit, on network time.
   let ready = false;
@@ -72,8 +42,7 @@ async function thursdayDaemon(): Promise<{ sim: SimServer; daemon: Daemon; link:
     if (s > 600) throw new Error('the market pipeline did not come online');
     await pump(io, 1);
   }
-  const s = sim;
-  await until(() => s.state().connections.market === 1 && s.state().connections.order === 1, 'both sockets up');
+  await until(() => sim.state().connections.market === 1 && sim.state().connections.order === 1, 'both sockets up');
   return { sim, daemon, link, io, events };
 }
 
