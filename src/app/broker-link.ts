@@ -40,6 +40,7 @@ import { SmartApiError } from '../broker/smartapi/errors.js';
 import { SmartStreamFeed } from '../broker/smartapi/feed.js';
 import type { LimitGroup, WindowCaps } from '../broker/smartapi/limits.js';
 import { FrameRecorder } from '../broker/smartapi/recorder.js';
+import { activeWatchlist } from './market-link.js';
 import type { TradingCalendar } from '../market/calendar.js';
 
 export type BrokerLinkDeps = {
@@ -144,7 +145,7 @@ export class BrokerLink {
 
   /** The active watchlist as feed references. */
   watchlist(): InstrumentRef[] {
-    return this.deps.config.watchlist.filter((w) => w.active).map((w) => ({ exchange: w.exchange, token: w.token }));
+    return activeWatchlist(this.deps.config);
   }
 
   /** Logs in, loads the instrument master, subscribes the watchlist and starts both streams. Throws if the broker refuses. */

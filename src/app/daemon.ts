@@ -32,7 +32,7 @@ import { replayToday } from './restore.js';
 import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
 import type { Underlying } from '../strategy/strategy.js';
 import { BrokerLink } from './broker-link.js';
-import type { MarketLink } from './market-link.js';
+import { type MarketLink, activeWatchlist } from './market-link.js';
 import { acquireLock, releaseLock, type LockResult } from './lock.js';
 import { describe, severity } from './narrator.js';
 import { VERSION } from './version.js';
@@ -188,7 +188,7 @@ export class Daemon {
       dataDir: config.app.data_dir,
     });
     const calendar = deps.calendar ?? TradingCalendar.load(DEFAULT_CALENDAR_DIR);
-    const watch = config.watchlist.filter((w) => w.active).map((w) => ({ exchange: w.exchange, token: w.token }));
+    const watch = activeWatchlist(config);
     // Before the feed connects, so no tick is missed; bars close on market time.
     this.pipeline = new MarketPipeline({ bus, clock, ioClock: deps.ioClock ?? clock, calendar, settings: config.market, ...(deps.barFiles === false ? {} : { dataDir: config.app.data_dir }), watch });
     this.pipeline.start();

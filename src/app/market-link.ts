@@ -7,6 +7,7 @@
  */
 import type { Broker, FeedMode, InstrumentRef } from '../broker/broker.js';
 import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
+import type { Config } from '../core/config.js';
 
 /** The feed's counters the health endpoint, the watchdog and the lock-step read. */
 export type FeedReadings = { readonly frames: number; readonly ticks: number; readonly rejected: number; readonly reconnects: number };
@@ -26,4 +27,9 @@ export interface MarketLink {
   /** Logs in, loads the day's instruments, subscribes the watchlist, starts the streams. Throws if refused. */
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+}
+
+/** The config's active watchlist as feed references: what a link streams and the pipeline restores. */
+export function activeWatchlist(config: Config): InstrumentRef[] {
+  return config.watchlist.filter((w) => w.active).map((w) => ({ exchange: w.exchange, token: w.token }));
 }
