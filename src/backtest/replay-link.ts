@@ -22,7 +22,7 @@ import { mapMasterRow } from '../broker/smartapi/instruments.js';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
-import type { FeedReadings, MarketLink } from '../app/market-link.js';
+import { type FeedReadings, type MarketLink, activeWatchlist } from '../app/market-link.js';
 import type { SimMarket, SimQuote } from '../sim/market/types.js';
 import { candleBars } from '../sim/server/candles.js';
 import { type FrameMode, encodeTick, exchangeTypeOf } from '../sim/server/frames.js';
@@ -33,7 +33,8 @@ const MINUTES: Record<CandleRequest['interval'], number> = { '1m': 1, '3m': 3, '
 
 /** The replayed feed: remembers what is subscribed and turns the market's quotes into the adapter's `Tick` events. */
 class ReplayFeed implements TickStream {
-  private readonly modes = new Map<string, FrameMode>();
+  /** Subscribed tokens: their frame mode, and their exchange (for a morning's prune). */
+  private readonly modes = new Map<string, { mode: FrameMode; exchange: InstrumentRef['exchange'] }>();
   /** The subscribed tokens as the market wants them; rebuilt only when a subscription changes (read every 250 ms step). */
   private tokenSet: ReadonlySet<string> | undefined;
   private readonly seq = new Map<string, number>();
@@ -46,26 +47,32 @@ class ReplayFeed implements TickStream {
   beginDay(market: SimMarket): void {
     this.market = market;
     this.tokenSet = undefined;
-    for (const token of this.modes.keys()) {
-      const q = market.quote(token);
-      if (q !== undefined) this.snapshots.push(q);
-    }
+    for (const token of this.modes.keys()) this.answer(token);
   }
 
   subscribe(refs: InstrumentRef[], mode: FeedMode): void {
     for (const r of refs) {
       if (this.modes.has(r.token)) continue;
-      this.modes.set(r.token, FRAME_MODE[mode]);
+      this.modes.set(r.token, { mode: FRAME_MODE[mode], exchange: r.exchange });
       this.tokenSet = undefined;
-      // As the simulator does: a new subscription is answered with the instrument's current state.
-      const q = this.market.quote(r.token);
-      if (q !== undefined) this.snapshots.push(q);
+      this.answer(r.token);
     }
+  }
+
+  /** As the simulator does: a (re)subscription is answered with the instrument's current state, before the next step. */
+  private answer(token: string): void {
+    const q = this.market.quote(token);
+    if (q !== undefined) this.snapshots.push(q);
   }
 
   unsubscribe(refs: InstrumentRef[]): void {
     for (const r of refs) this.modes.delete(r.token);
     this.tokenSet = undefined;
+  }
+
+  /** As SmartStreamFeed.prune: drops every subscription `keep` says no to. */
+  prune(keep: (ref: InstrumentRef) => boolean): void {
+    this.unsubscribe([...this.modes].map(([token, m]) => ({ exchange: m.exchange, token })).filter((r) => !keep(r)));
   }
 
   async start(): Promise<void> {}
@@ -106,7 +113,7 @@ class ReplayFeed implements TickStream {
   }
 
   private send(q: SimQuote, seq: number): void {
-    const mode = this.modes.get(q.token);
+    const mode = this.modes.get(q.token)?.mode;
     if (mode === undefined) return;
     this.c.frames++;
     const r = decodeTick(encodeTick(mode, this.exType.get(q.token) ?? 0, q, seq));
@@ -203,12 +210,15 @@ export class ReplayLink implements MarketLink {
 
   /** The morning of the next day: its instrument master (new expiries), and the feed on its market. */
   beginDay(market: SimMarket): void {
-    // Yesterday's contracts leave, unless still subscribed: a run of a year would keep every one it listed.
+    this.broker.market = market;
+    this.broker.load();
+    // As BrokerLink's morning: contracts the new master no longer lists have expired and are unsubscribed;
+    // their exchange types go with the rest of yesterday's (a run of a year would keep every one it listed).
+    const index = this.broker.instrumentIndex!;
+    this.feed.prune((r) => !index.expired(r));
     const subscribed = this.feed.tokens();
     for (const token of this.exType.keys()) if (!subscribed.has(token)) this.exType.delete(token);
     this.learnExchanges(market);
-    this.broker.market = market;
-    this.broker.load();
     this.emitLoaded();
     this.feed.beginDay(market);
   }
@@ -223,7 +233,7 @@ export class ReplayLink implements MarketLink {
   }
 
   watchlist(): InstrumentRef[] {
-    return this.config.watchlist.filter((w) => w.active).map((w) => ({ exchange: w.exchange, token: w.token }));
+    return activeWatchlist(this.config);
   }
 
   async connect(): Promise<void> {
