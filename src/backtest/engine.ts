@@ -10,13 +10,14 @@
  * inputs write a byte-identical ledger (its sha256 is the run's fingerprint).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simWatchlist } from '../app/sim-session.js';
 import { BUILTIN_INDICES } from '../broker/smartapi/instrument-index.js';
 import { istDate, istToMillis } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { UNDERLYINGS } from '../core/config-schema.js';
+import { ledgerFiles } from '../core/ledger.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { createMarket } from '../sim/market/market.js';
@@ -47,9 +48,6 @@ export type BacktestOptions = {
 
 /** The simulator's pace, as ticks in a minute bar. */
 export const DEFAULT_TICKS_PER_BAR = DEFAULT_TICKS_PER_SECOND * 60;
-
-/** A ledger day file's name. */
-const LEDGER_DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/;
 
 export type BacktestResult = {
   days: BacktestDay[];
@@ -125,7 +123,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     await run?.stop();
   }
   const ledgerDir = join(config.app.data_dir, 'ledger');
-  result.ledgerFiles = existsSync(ledgerDir) ? readdirSync(ledgerDir).filter((f) => LEDGER_DAY_FILE.test(f)).sort().map((f) => join(ledgerDir, f)) : [];
+  result.ledgerFiles = ledgerFiles(ledgerDir);
   const h = createHash('sha256');
   for (const f of result.ledgerFiles) h.update(readFileSync(f));
   result.ledgerHash = h.digest('hex');
