@@ -489,11 +489,25 @@ export function parsePayload<T extends EventType>(type: T, data: unknown): { ok:
   if (!parsed.success) {
     return { ok: false, error: parsed.error.issues.map((i) => `data${i.path.map((p) => '.' + String(p)).join('')}: ${i.message}`).join('; ') };
   }
-  const out = parsed.data as Record<string, unknown>;
-  for (const k in data as Record<string, unknown>) {
-    if (!(k in out)) return { ok: false, error: `data.${k}: unknown key` };
-  }
+  const dropped = droppedKey(data, parsed.data, 'data');
+  if (dropped !== undefined) return { ok: false, error: `${dropped}: unknown key` };
   return { ok: true, data: parsed.data as Payload<T> };
+}
+
+/**
+ * The first key of `input`, at any depth, that parsing left out of `output`:
+ * a key no schema has (objects strip them), or `__proto__`, which zod drops
+ * from records (JSON keeps it; rebuilding the object on replay makes it the
+ * prototype). Refused when written, so a line always replays as it was.
+ */
+function droppedKey(input: unknown, output: unknown, path: string): string | undefined {
+  if (typeof input !== 'object' || input === null || typeof output !== 'object' || output === null) return undefined;
+  for (const k of Object.keys(input)) {
+    if (!Object.hasOwn(output, k)) return `${path}.${k}`;
+    const deeper = droppedKey((input as Record<string, unknown>)[k], (output as Record<string, unknown>)[k], `${path}.${k}`);
+    if (deeper !== undefined) return deeper;
+  }
+  return undefined;
 }
 
 export function isDurable(type: EventType): boolean {

@@ -200,6 +200,14 @@ describe('Ledger', () => {
     await bare.close();
   });
 
+  it('refuses a record key __proto__, which replay could not give back, naming where it is', async () => {
+    const led = await Ledger.open(dir(), opts);
+    const detail = JSON.parse('{"__proto__": 0.05}') as Record<string, number>;
+    await expect(led.append({ type: 'RiskHalted', ts: T0, data: { reason: 'x', scope: 'entries', detail } } as RustroEvent)).rejects.toThrow(/RiskHalted payload invalid: data\.detail\.__proto__: unknown key/);
+    expect(led.lastSeq).toBe(0);
+    await led.close();
+  });
+
   it('a failed write rejects the affected appends, calls onError, and fails later appends', async () => {
     const d = dir();
     const errors: Error[] = [];
