@@ -10,6 +10,7 @@
  * Names are past-tense facts. A new event is added here, and only here.
  */
 import { z } from 'zod';
+import { type Guard, compileGuard } from './zod-guard.js';
 
 const nonEmpty = z.string().min(1);
 const finite = z.number().finite();
@@ -492,6 +493,21 @@ export function parsePayload<T extends EventType>(type: T, data: unknown): { ok:
   const dropped = droppedKey(data, parsed.data, 'data');
   if (dropped !== undefined) return { ok: false, error: `${dropped}: unknown key` };
   return { ok: true, data: parsed.data as Payload<T> };
+}
+
+/** Each type's payload schema compiled to an allocation-free check (zod-guard.ts), made on first use. */
+const guards = new Map<EventType, Guard | null>();
+
+/**
+ * Whether `parsePayload` would accept `data` as it is, answered without
+ * building the parsed copy: the ledger's write path, which only needs yes or
+ * no. A no here is not final (the guard is conservative): ask `parsePayload`
+ * for the verdict and the message.
+ */
+export function payloadFits(type: EventType, data: unknown): boolean {
+  let g = guards.get(type);
+  if (g === undefined) guards.set(type, (g = compileGuard(catalogue[type].schema) ?? null));
+  return g !== null && g(data);
 }
 
 /**

@@ -14,7 +14,7 @@
  * a forger, so 48 bits are plenty and keep lines short.
  */
 import * as crypto from 'node:crypto';
-import { currentVersion, isEventType, parsePayload, type RustroEvent } from '../events.js';
+import { currentVersion, isEventType, parsePayload, payloadFits, type RustroEvent } from '../events.js';
 
 export type LedgerRecord = RustroEvent & { seq: number; v: number; h: string };
 
@@ -103,6 +103,7 @@ export function checkEvent(event: RustroEvent): string | undefined {
   if (typeof event !== 'object' || event === null) return 'not an event object';
   if (typeof event.type !== 'string' || !isEventType(event.type)) return `unknown event type ${JSON.stringify(event.type)}`;
   if (!Number.isSafeInteger(event.ts) || event.ts < 0) return `${event.type}: bad ts ${String(event.ts)} (want epoch ms)`;
+  if (payloadFits(event.type, event.data)) return undefined;
   const parsed = parsePayload(event.type, event.data);
   return parsed.ok ? undefined : `${event.type} payload invalid: ${parsed.error}`;
 }

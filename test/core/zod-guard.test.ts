@@ -1,0 +1,147 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { catalogue, eventTypes, parsePayload, payloadFits, type EventType } from '../../src/core/events.js';
+import { compileGuard } from '../../src/core/zod-guard.js';
+
+type Def = { type: string; checks?: { _zod: { def: { check: string; minimum?: number; maximum?: number; value?: number; inclusive?: boolean; pattern?: RegExp; format?: string } } }[] } & Record<string, any>;
+const defOf = (s: z.ZodType): Def => (s as any)._zod.def;
+
+/** Values a schema accepts, drawn from its own definition (the test's side: independent of the guard's compiler). */
+function valid(s: z.ZodType): fc.Arbitrary<unknown> {
+  const d = defOf(s);
+  const checks = (d.checks ?? []).map((c) => c._zod.def);
+  switch (d.type) {
+    case 'string': {
+      const re = checks.find((c) => c.check === 'string_format')?.pattern;
+      if (re !== undefined) return fc.stringMatching(re);
+      return fc.string({ unit: 'binary', minLength: checks.find((c) => c.check === 'min_length')?.minimum ?? 0, maxLength: 12 });
+    }
+    case 'number': {
+      const lo = checks.find((c) => c.check === 'greater_than');
+      const int = checks.some((c) => c.check === 'number_format');
+      if (int) return fc.integer({ min: lo === undefined ? -1e9 : lo.value! + (lo.inclusive ? 0 : 1), max: 2e12 });
+      return fc.double({ min: lo?.value ?? -1e9, max: 1e9, minExcluded: lo !== undefined && !lo.inclusive, noNaN: true, noDefaultInfinity: true });
+    }
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
+    case 'enum':
+      return fc.constantFrom(...Object.values(d.entries));
+    case 'literal':
+      return fc.constantFrom(...d.values);
+    case 'optional':
+      return fc.option(valid(d.innerType), { nil: undefined });
+    case 'nullable':
+      return fc.option(valid(d.innerType), { nil: null });
+    case 'union':
+      return fc.oneof(...d.options.map(valid));
+    case 'array':
+      return fc.array(valid(d.element), { minLength: checks.find((c) => c.check === 'min_length')?.minimum ?? 0, maxLength: 3 });
+    case 'object': {
+      const shape = d.shape as Record<string, z.ZodType>;
+      const required = Object.keys(shape).filter((k) => defOf(shape[k]!).type !== 'optional');
+      return fc.record(Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, valid(v)])), { requiredKeys: required });
+    }
+    case 'record':
+      return fc.dictionary(fc.string().filter((k) => k !== '__proto__'), valid(d.valueType), { maxKeys: 3 });
+    default:
+      throw new Error(`no arbitrary for ${d.type}`);
+  }
+}
+
+const WEIRD: unknown[] = [NaN, Infinity, -Infinity, -1, -0.5, 0, 0.5, 2 ** 53, '', 'x', null, undefined, true, false, [], {}, [1], new Date(0), Object.create(null), JSON.parse('{"__proto__":1}')];
+
+/** The value with one change somewhere inside it: a part replaced by an odd value, or a key added, removed or set to `__proto__`. */
+function mutate(value: unknown, pick: number, kind: number, weird: number): unknown {
+  const copy = structuredClone(value);
+  const slots: { parent: any; key: string | number }[] = [];
+  const walk = (v: any): void => {
+    if (typeof v !== 'object' || v === null) return;
+    for (const k of Object.keys(v)) {
+      slots.push({ parent: v, key: Array.isArray(v) ? Number(k) : k });
+      walk(v[k]);
+    }
+  };
+  const root = { v: copy };
+  slots.push({ parent: root, key: 'v' });
+  walk(copy);
+  const containers = [root.v, ...slots.map((s) => s.parent[s.key])].filter((v) => typeof v === 'object' && v !== null);
+  const at = slots[pick % slots.length]!;
+  const box = containers.length > 0 ? containers[pick % containers.length] : undefined;
+  switch (kind % 4) {
+    case 0:
+      at.parent[at.key] = WEIRD[weird % WEIRD.length];
+      break;
+    case 1:
+      if (box !== undefined) box.extraKey = 1;
+      break;
+    case 2:
+      if (box !== undefined) Object.defineProperty(box, '__proto__', { value: 1, enumerable: true, configurable: true, writable: true });
+      break;
+    default:
+      if (at.parent !== root) delete at.parent[at.key];
+  }
+  return root.v;
+}
+
+const types = eventTypes.filter((t) => catalogue[t].ledgered);
+
+describe('zod guard', () => {
+  it('compiles every ledgered event schema: no event type falls back to the slow parse', () => {
+    const missing = types.filter((t) => compileGuard(catalogue[t].schema) === undefined);
+    expect(missing).toEqual([]);
+  });
+
+  it('says yes to every payload its schema accepts whole', () => {
+    for (const type of types) {
+      fc.assert(
+        fc.property(valid(catalogue[type].schema), (data) => {
+          expect(parsePayload(type, data).ok).toBe(true);
+          expect(payloadFits(type, data)).toBe(true);
+        }),
+        { numRuns: 40 },
+      );
+    }
+  });
+
+  it('never says yes where zod refuses the payload or would drop a key of it', () => {
+    let refused = 0;
+    for (const type of types) {
+      fc.assert(
+        fc.property(valid(catalogue[type].schema), fc.nat(), fc.nat(), fc.nat(), (data, pick, kind, weird) => {
+          const odd = mutate(data, pick, kind, weird);
+          const fits = payloadFits(type as EventType, odd);
+          const parsed = parsePayload(type as EventType, odd);
+          if (!parsed.ok) refused++;
+          if (fits) expect(parsed).toMatchObject({ ok: true });
+        }),
+        { numRuns: 150 },
+      );
+    }
+    expect(refused).toBeGreaterThan(types.length * 50); // the mutations do reach refusals, for every kind of type
+  });
+
+  it('refuses what the ledger must not write, named cases', () => {
+    const g = compileGuard(z.object({ n: z.number().int().nonnegative(), s: z.string().min(1), o: z.number().optional(), r: z.record(z.string(), z.number()) }))!;
+    expect(g({ n: 1, s: 'a', r: {} })).toBe(true);
+    expect(g({ n: 1, s: 'a', o: undefined, r: { x: 2 } })).toBe(true);
+    expect(g({ n: NaN, s: 'a', r: {} })).toBe(false);
+    expect(g({ n: 1.5, s: 'a', r: {} })).toBe(false);
+    expect(g({ n: -1, s: 'a', r: {} })).toBe(false);
+    expect(g({ n: 1, s: '', r: {} })).toBe(false);
+    expect(g({ n: 1, s: 'a', r: {}, extra: 1 })).toBe(false);
+    expect(g({ n: 1, s: 'a', r: JSON.parse('{"__proto__":1}') })).toBe(false);
+    expect(g({ n: 1, s: 'a', r: { x: Infinity } })).toBe(false);
+    expect(g([1])).toBe(false);
+  });
+
+  it('compiles nothing it does not know: the caller keeps asking zod', () => {
+    expect(compileGuard(z.string().email())).toBeUndefined();
+    expect(compileGuard(z.strictObject({ a: z.string() }))).toBeUndefined();
+    expect(compileGuard(z.union([z.object({ a: z.string() }), z.object({ b: z.string() })]))).toBeUndefined();
+    expect(compileGuard(z.string().transform((s) => s.length))).toBeUndefined();
+    expect(compileGuard(z.number().multipleOf(5))).toBeUndefined();
+  });
+});
