@@ -75,10 +75,9 @@ export class ReplayRun {
     }
     this.facts.beginDay(market.openMs);
     await this.stepTo(market.closeMs, market, market.openMs);
-    // The driver runs synchronously while the daemon is idle, and the ledger writes through the event
-    // loop's I/O: unless it is drained, a day without a durable record (no trade) leaves all its lines
+    // Unless the ledger is drained, a day without a durable record (no trade) leaves all its lines
     // waiting in memory, and so does every such day after it for the whole run. The write of a day
-    // overlaps the next day's replay; the one before it must be done.
+    // overlaps the next day's replay (stepTo turns the event loop for it); the one before it must be done.
     const written = this.daemon.ledger.flush();
     written.catch(() => {}); // a failed write also stops the daemon (its onError); the next close rethrows it
     await this.lastDayWritten;
@@ -117,6 +116,10 @@ export class ReplayRun {
         step.length = 0;
       }
       if (this.daemon.busy || feed.flushSnapshots()) await this.settle();
+      // The ledger writes through the event loop, and this loop runs a whole day without turning it: a
+      // write in flight would not finish until the close awaits it (~1 ms of idle a day). One turn per
+      // step while it is in flight lets it finish alongside the replay.
+      else if (this.daemon.ledger.writing) await new Promise((r) => setImmediate(r));
     }
   }
 

@@ -70,7 +70,7 @@ export class Ledger {
   private dayStart = 0; // epoch-ms bounds of `day`, for a cheap same-day test
   private dayEnd = 0;
   private pending: Batch | undefined;
-  private writing = false;
+  private writingNow = false;
   private timer: NodeJS.Timeout | undefined;
   private fh: FileHandle | undefined;
   private fhFile: string | undefined;
@@ -114,6 +114,11 @@ export class Ledger {
   /** The last seq assigned (its line may still be pending). */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** A write is in flight: its completions need the event loop to turn (a caller running long synchronous stretches must let it). */
+  get writing(): boolean {
+    return this.writingNow;
   }
 
   /** The day file lines are going to, or undefined before the first one exists. */
@@ -191,7 +196,7 @@ export class Ledger {
   /** Resolves once everything appended so far is written and fdatasync'd. */
   flush(): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
-    if (this.pending === undefined && !this.writing && !this.dirty) return Promise.resolve();
+    if (this.pending === undefined && !this.writingNow && !this.dirty) return Promise.resolve();
     const b = (this.pending ??= newBatch());
     b.sync = b.urgent = true;
     this.kick();
@@ -237,15 +242,15 @@ export class Ledger {
 
   private kick(): void {
     const b = this.pending;
-    if (this.writing || b === undefined) return;
+    if (this.writingNow || b === undefined) return;
     this.pending = undefined;
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    this.writing = true;
+    this.writingNow = true;
     void this.write(b).then(() => {
-      this.writing = false;
+      this.writingNow = false;
       const next = this.pending;
       if (next === undefined) return;
       if (this.failed !== undefined) {
