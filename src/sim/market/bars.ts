@@ -28,6 +28,15 @@ export type DailyRow = { day: string; open: number; high: number; low: number; c
  * folder, so it works from src/ under tsx and from dist/ after a build.
  */
 export function findRepoPath(rel: string): string {
+  let found = repoPaths.get(rel);
+  if (found === undefined) repoPaths.set(rel, (found = searchUp(rel)));
+  return found;
+}
+
+/** The repo's layout does not move while the process runs: each path is looked up once (a backtest asked every day). */
+const repoPaths = new Map<string, string>();
+
+function searchUp(rel: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     const p = join(dir, rel);
