@@ -20,6 +20,7 @@ export type RetentionResult = { compressed: string[]; deleted: string[] };
 
 export function applyRetention(dataDir: string, now: number, r: Config['retention']): RetentionResult {
   const out: RetentionResult = { compressed: [], deleted: [] };
+  if (r.compress_after_days <= 0 && r.delete_after_days <= 0) return out; // both off: no folder to read (a backtest ran this each day)
   const today = istDate(now);
   for (const sub of ['ledger', 'ticks']) {
     const dir = join(dataDir, sub);

@@ -87,7 +87,11 @@ function stringGuard(checks: Check[]): Guard | undefined {
     else if (c.check === 'string_format' && c.format === 'regex' && c.pattern instanceof RegExp && !c.pattern.global && !c.pattern.sticky) patterns.push(c.pattern);
     else return undefined;
   }
-  return (v) => typeof v === 'string' && v.length >= min && v.length <= max && patterns.every((p) => p.test(v));
+  return (v) => {
+    if (typeof v !== 'string' || v.length < min || v.length > max) return false;
+    for (let i = 0; i < patterns.length; i++) if (!patterns[i]!.test(v)) return false;
+    return true;
+  };
 }
 
 function numberGuard(checks: Check[]): Guard | undefined {
@@ -126,7 +130,10 @@ function unionGuard(options: z.ZodType[]): Guard | undefined {
     if (g === undefined) return undefined;
     guards.push(g);
   }
-  return (v) => guards.some((g) => g(v));
+  return (v) => {
+    for (let i = 0; i < guards.length; i++) if (guards[i]!(v)) return true;
+    return false;
+  };
 }
 
 function arrayGuard(d: Def): Guard | undefined {

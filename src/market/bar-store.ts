@@ -177,12 +177,14 @@ export type BarStoreOptions = {
   capacity: number;
 };
 
-const key = (exchange: string, token: string, tf: string): string => `${exchange}:${token}:${tf}`;
-
 export class BarStore {
   readonly capacity: number;
   readonly dir: string | undefined;
-  private readonly rings = new Map<string, BarRing>();
+  /**
+   * Rings by token, then found by exchange and timeframe among the few a token has: a lookup builds no
+   * key string (it ran several times a bar close, and a concatenated key was a new string to hash each time).
+   */
+  private readonly rings = new Map<string, BarRing[]>();
   private fd: number | undefined;
   private fdDay = '';
   /** Appends that failed (disk full, permissions); the ring still has the bar. */
@@ -196,31 +198,36 @@ export class BarStore {
 
   /** The ring of (instrument, timeframe), created empty on first use. */
   ring(ref: InstrumentRef, tf: Timeframe): BarRing {
-    const k = key(ref.exchange, ref.token, tf);
-    let r = this.rings.get(k);
-    if (r === undefined) this.rings.set(k, (r = new BarRing(ref.token, ref.exchange, tf, this.capacity)));
+    let list = this.rings.get(ref.token);
+    if (list === undefined) this.rings.set(ref.token, (list = []));
+    for (const r of list) if (r.tf === tf && r.exchange === ref.exchange) return r;
+    const r = new BarRing(ref.token, ref.exchange, tf, this.capacity);
+    list.push(r);
     return r;
   }
 
   /** The ring if it exists. */
   get(ref: InstrumentRef, tf: Timeframe): BarRing | undefined {
-    return this.rings.get(key(ref.exchange, ref.token, tf));
+    const list = this.rings.get(ref.token);
+    if (list !== undefined) for (const r of list) if (r.tf === tf && r.exchange === ref.exchange) return r;
+    return undefined;
   }
 
   /** Drops the rings `keep` says no to (their bars stay in the day files); returns how many went. */
   prune(keep: (ring: BarRing) => boolean): number {
     let n = 0;
-    for (const [k, ring] of this.rings) {
-      if (keep(ring)) continue;
-      this.rings.delete(k);
-      n++;
+    for (const [token, list] of this.rings) {
+      const kept = list.filter(keep);
+      n += list.length - kept.length;
+      if (kept.length === 0) this.rings.delete(token);
+      else if (kept.length < list.length) this.rings.set(token, kept);
     }
     return n;
   }
 
   /** Every ring held. */
   allRings(): BarRing[] {
-    return [...this.rings.values()];
+    return [...this.rings.values()].flat();
   }
 
   /** A closed bar: into its ring, and (if it is newer than the ring's newest) onto its day file. */

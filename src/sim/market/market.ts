@@ -130,12 +130,18 @@ type Cursor = { feed: Feed | undefined; idx: boolean; opts: Opt[]; m: number; p:
 const UNDERLYINGS: readonly Underlying[] = ['NIFTY', 'BANKNIFTY'];
 const FILE_PREFIX: Readonly<Record<Underlying, string>> = { NIFTY: 'nifty50_1m_', BANKNIFTY: 'banknifty_1m_' };
 
+/** Data folders' listings, read once per process as their bar files are (bars.ts): a backtest asked three times a day. */
+const listings = new Map<string, string[]>();
+
 function findDataFile(dir: string, prefix: string, required: boolean): string | undefined {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    throw new Error(`createMarket: cannot read data folder ${dir}: ${(e as Error).message}`);
+  let names = listings.get(dir);
+  if (names === undefined) {
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      throw new Error(`createMarket: cannot read data folder ${dir}: ${(e as Error).message}`);
+    }
+    listings.set(dir, names);
   }
   const hits = names.filter((n) => n.startsWith(prefix) && /\.csv(\.gz)?$/.test(n)).sort();
   if (hits.length > 1) throw new Error(`createMarket: several '${prefix}*' files in ${dir}: ${hits.join(', ')}`);
