@@ -11,6 +11,11 @@
  * zod's own schema definitions, so the schemas stay the one source of truth,
  * and a schema feature it does not know compiles to `undefined` (the caller
  * keeps using zod for that schema; a test holds the event catalogue to none).
+ *
+ * Each object, array and record becomes one generated function of straight
+ * checks (`new Function`, as zod compiles its own object parsers): a closure
+ * per field cost ~4× as much a line. Only schema-derived literals go into the
+ * source: keys and enum values as JSON strings, bounds as finite numbers.
  */
 import type { z } from 'zod';
 
@@ -35,86 +40,108 @@ const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._z
 const checksOf = (d: Def): Check[] => (d.checks ?? []).map((c) => c._zod.def);
 const PRIMITIVES = new Set(['string', 'number', 'boolean', 'null', 'enum', 'literal']);
 
+/** What generated code may refer to (regexes, value sets, helper functions), as `r0`, `r1`, …; and a counter for fresh names. */
+type Ctx = { refs: unknown[]; names: number };
+
 /** The guard for `schema`, or undefined if it uses a feature this compiler does not know. */
 export function compileGuard(schema: z.ZodType): Guard | undefined {
+  const ctx: Ctx = { refs: [], names: 0 };
+  const test = expr(schema, 'v', ctx);
+  return test === undefined ? undefined : build(ctx, `return function guard(v) { return ${test}; };`);
+}
+
+/** Compiles a function body against the refs made so far (each bound to a local const). */
+function build(ctx: Ctx, body: string): Guard {
+  const locals = ctx.refs.map((_, i) => `const r${i} = refs[${i}];`).join('\n');
+  return new Function('refs', `'use strict';\n${locals}\n${body}`)(ctx.refs.slice()) as Guard;
+}
+
+function ref(ctx: Ctx, value: unknown): string {
+  ctx.refs.push(value);
+  return `r${ctx.refs.length - 1}`;
+}
+
+/** A JS boolean expression: does the value in variable `x` pass `schema`? */
+function expr(schema: z.ZodType, x: string, ctx: Ctx): string | undefined {
   const d = defOf(schema);
   switch (d.type) {
     case 'string':
-      return stringGuard(checksOf(d));
+      return stringExpr(checksOf(d), x, ctx);
     case 'number':
-      return numberGuard(checksOf(d));
+      return numberExpr(checksOf(d), x);
     case 'boolean':
-      return (v) => typeof v === 'boolean';
+      return `typeof ${x} === "boolean"`;
     case 'null':
-      return (v) => v === null;
-    case 'enum': {
-      const values = new Set(Object.values(d.entries ?? {}));
-      return (v) => values.has(v);
-    }
-    case 'literal': {
-      const values = new Set(d.values ?? []);
-      return (v) => values.has(v);
-    }
+      return `${x} === null`;
+    case 'enum':
+      return oneOfExpr(Object.values(d.entries ?? {}), x, ctx);
+    case 'literal':
+      return oneOfExpr(d.values ?? [], x, ctx);
     case 'optional': {
-      const inner = compileGuard(d.innerType!);
-      return inner && ((v) => v === undefined || inner(v));
+      const inner = expr(d.innerType!, x, ctx);
+      return inner && `(${x} === undefined || ${inner})`;
     }
     case 'nullable': {
-      const inner = compileGuard(d.innerType!);
-      return inner && ((v) => v === null || inner(v));
+      const inner = expr(d.innerType!, x, ctx);
+      return inner && `(${x} === null || ${inner})`;
     }
     case 'union':
-      return unionGuard(d.options ?? []);
+      return unionExpr(d.options ?? [], x, ctx);
     case 'array':
-      return arrayGuard(d);
+      return helperCall(arrayGuard(d, ctx), x, ctx);
     case 'object':
-      return objectGuard(d);
+      return helperCall(objectGuard(d, ctx), x, ctx);
     case 'record':
-      return recordGuard(d);
+      return helperCall(recordGuard(d, ctx), x, ctx);
     default:
       return undefined;
   }
 }
 
-function stringGuard(checks: Check[]): Guard | undefined {
+function helperCall(helper: Guard | undefined, x: string, ctx: Ctx): string | undefined {
+  return helper && `${ref(ctx, helper)}(${x})`;
+}
+
+/** A finite number as JS source. */
+const num = (n: number): string => (Object.is(n, -0) ? '0' : String(n));
+
+function stringExpr(checks: Check[], x: string, ctx: Ctx): string | undefined {
   let min = 0;
   let max = Infinity;
-  const patterns: RegExp[] = [];
+  const parts = [`typeof ${x} === "string"`];
   for (const c of checks) {
     if (c.check === 'min_length') min = Math.max(min, c.minimum!);
     else if (c.check === 'max_length') max = Math.min(max, c.maximum!);
     else if (c.check === 'length_equals') (min = Math.max(min, c.value!)), (max = Math.min(max, c.value!));
-    else if (c.check === 'string_format' && c.format === 'regex' && c.pattern instanceof RegExp && !c.pattern.global && !c.pattern.sticky) patterns.push(c.pattern);
-    else return undefined;
-  }
-  return (v) => {
-    if (typeof v !== 'string' || v.length < min || v.length > max) return false;
-    for (let i = 0; i < patterns.length; i++) if (!patterns[i]!.test(v)) return false;
-    return true;
-  };
-}
-
-function numberGuard(checks: Check[]): Guard | undefined {
-  let int = false;
-  let lo = -Infinity;
-  let loIncl = true;
-  let hi = Infinity;
-  let hiIncl = true;
-  for (const c of checks) {
-    const bound = c.value!;
-    if (c.check === 'number_format' && c.format === 'safeint') int = true;
-    else if (c.check === 'greater_than') {
-      if (bound > lo) (lo = bound), (loIncl = c.inclusive === true);
-      else if (bound === lo) loIncl &&= c.inclusive === true;
-    } else if (c.check === 'less_than') {
-      if (bound < hi) (hi = bound), (hiIncl = c.inclusive === true);
-      else if (bound === hi) hiIncl &&= c.inclusive === true;
+    else if (c.check === 'string_format' && c.format === 'regex' && c.pattern instanceof RegExp && !c.pattern.global && !c.pattern.sticky) {
+      parts.push(`${ref(ctx, c.pattern)}.test(${x})`);
     } else return undefined;
   }
+  if (!(Number.isFinite(min) && (max === Infinity || Number.isFinite(max)))) return undefined;
+  if (min > 0) parts.splice(1, 0, `${x}.length >= ${num(min)}`);
+  if (max !== Infinity) parts.splice(1, 0, `${x}.length <= ${num(max)}`);
+  return `(${parts.join(' && ')})`;
+}
+
+function numberExpr(checks: Check[], x: string): string | undefined {
   // zod 4's number refuses NaN and ±Infinity; safeint is Number.isSafeInteger.
-  return (v) =>
-    typeof v === 'number' && Number.isFinite(v) && (!int || Number.isSafeInteger(v)) &&
-    (loIncl ? v >= lo : v > lo) && (hiIncl ? v <= hi : v < hi);
+  const parts = [`typeof ${x} === "number"`, `Number.isFinite(${x})`];
+  for (const c of checks) {
+    if (c.check === 'number_format' && c.format === 'safeint') parts.push(`Number.isSafeInteger(${x})`);
+    else if ((c.check === 'greater_than' || c.check === 'less_than') && Number.isFinite(c.value)) {
+      const op = c.check === 'greater_than' ? (c.inclusive === true ? '>=' : '>') : c.inclusive === true ? '<=' : '<';
+      parts.push(`${x} ${op} ${num(c.value!)}`);
+    } else return undefined;
+  }
+  return `(${parts.join(' && ')})`;
+}
+
+/** Strings and finite numbers compare inline; anything else through a Set (SameValueZero, as zod's). */
+function oneOfExpr(values: unknown[], x: string, ctx: Ctx): string {
+  if (values.length > 0 && values.length <= 16 && values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
+    return `(${values.map((v) => `${x} === ${typeof v === 'string' ? JSON.stringify(v) : num(v as number)}`).join(' || ')})`;
+  }
+  return values.length === 0 ? 'false' : `${ref(ctx, new Set(values))}.has(${x})`;
 }
 
 /**
@@ -122,23 +149,17 @@ function numberGuard(checks: Check[]): Guard | undefined {
  * object option would strip keys a later option accepts — a guard trying each
  * option would say yes where the parse drops a key.
  */
-function unionGuard(options: z.ZodType[]): Guard | undefined {
-  const guards: Guard[] = [];
+function unionExpr(options: z.ZodType[], x: string, ctx: Ctx): string | undefined {
+  const parts: string[] = [];
   for (const o of options) {
-    const t = defOf(o).type;
-    const g = PRIMITIVES.has(t) ? compileGuard(o) : undefined;
-    if (g === undefined) return undefined;
-    guards.push(g);
+    const e = PRIMITIVES.has(defOf(o).type) ? expr(o, x, ctx) : undefined;
+    if (e === undefined) return undefined;
+    parts.push(e);
   }
-  return (v) => {
-    for (let i = 0; i < guards.length; i++) if (guards[i]!(v)) return true;
-    return false;
-  };
+  return parts.length === 0 ? 'false' : `(${parts.join(' || ')})`;
 }
 
-function arrayGuard(d: Def): Guard | undefined {
-  const element = compileGuard(d.element!);
-  if (element === undefined) return undefined;
+function arrayGuard(d: Def, ctx: Ctx): Guard | undefined {
   let min = 0;
   let max = Infinity;
   for (const c of checksOf(d)) {
@@ -147,49 +168,55 @@ function arrayGuard(d: Def): Guard | undefined {
     else if (c.check === 'length_equals') (min = Math.max(min, c.value!)), (max = Math.min(max, c.value!));
     else return undefined;
   }
-  return (v) => {
-    if (!Array.isArray(v) || v.length < min || v.length > max) return false;
-    for (let i = 0; i < v.length; i++) if (!element(v[i])) return false;
-    // A hole or an extra property is a key the parsed array would not have.
+  const inner: Ctx = { refs: [], names: ctx.names };
+  const e = `e${inner.names++}`;
+  const element = expr(d.element!, e, inner);
+  if (element === undefined || !Number.isFinite(min)) return undefined;
+  // A hole or an extra property is a key the parsed array would not have.
+  return build(inner, `return function guard(v) {
+    if (!Array.isArray(v) || v.length < ${num(min)}${max === Infinity ? '' : ` || v.length > ${num(max)}`}) return false;
+    for (let i = 0; i < v.length; i++) { const ${e} = v[i]; if (!(${element})) return false; }
     let keys = 0;
-    for (const _ in v) keys++;
+    for (const k in v) keys++;
     return keys === v.length;
-  };
+  };`);
 }
 
 /** zod's default (stripping) object: every shape key checked, and any other enumerable key refused (it would be dropped). */
-function objectGuard(d: Def): Guard | undefined {
+function objectGuard(d: Def, ctx: Ctx): Guard | undefined {
   if (d.catchall !== undefined) return undefined;
+  const inner: Ctx = { refs: [], names: ctx.names };
   const keys = Object.keys(d.shape ?? {});
-  const known = new Set(keys);
-  const guards: Guard[] = [];
+  const lines: string[] = [];
   for (const k of keys) {
-    const g = compileGuard(d.shape![k]!);
-    if (g === undefined) return undefined;
-    guards.push(g);
+    const a = `a${inner.names++}`;
+    const test = expr(d.shape![k]!, a, inner);
+    if (test === undefined) return undefined;
+    lines.push(`const ${a} = v[${JSON.stringify(k)}]; if (!(${test})) return false;`);
   }
-  return (v) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-    const o = v as Record<string, unknown>;
-    for (let i = 0; i < keys.length; i++) if (!guards[i]!(o[keys[i]!])) return false;
-    for (const k in o) if (!known.has(k)) return false;
+  const known = keys.length === 0 ? 'return false;' : `switch (k) { ${keys.map((k) => `case ${JSON.stringify(k)}:`).join(' ')} break; default: return false; }`;
+  return build(inner, `return function guard(v) {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    ${lines.join('\n    ')}
+    for (const k in v) { ${known} }
     return true;
-  };
+  };`);
 }
 
 /** A record with plain string keys: a plain object, no symbol keys, no `__proto__` (zod drops it), every value checked. */
-function recordGuard(d: Def): Guard | undefined {
+function recordGuard(d: Def, ctx: Ctx): Guard | undefined {
   const key = defOf(d.keyType!);
   if (key.type !== 'string' || checksOf(key).length > 0) return undefined;
-  const value = compileGuard(d.valueType!);
+  const inner: Ctx = { refs: [], names: ctx.names };
+  const x = `x${inner.names++}`;
+  const value = expr(d.valueType!, x, inner);
   if (value === undefined) return undefined;
-  return (v) => {
-    if (typeof v !== 'object' || v === null) return false;
+  return build(inner, `return function guard(v) {
+    if (typeof v !== "object" || v === null) return false;
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) return false;
     if (Object.getOwnPropertySymbols(v).length > 0) return false;
-    const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (k === '__proto__' || !value(o[k])) return false;
+    for (const k of Object.keys(v)) { if (k === "__proto__") return false; const ${x} = v[k]; if (!(${value})) return false; }
     return true;
-  };
+  };`);
 }
