@@ -23,7 +23,7 @@ import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { type FeedReadings, type MarketLink, activeWatchlist } from '../app/market-link.js';
-import type { SimMarket, SimQuote } from '../sim/market/types.js';
+import type { SimInstrument, SimMarket, SimQuote } from '../sim/market/types.js';
 import { candleBars } from '../sim/server/candles.js';
 import { type FrameMode, encodeTick, exchangeTypeOf } from '../sim/server/frames.js';
 import { masterRow } from '../sim/server/instrument-master.js';
@@ -126,6 +126,13 @@ class ReplayFeed implements TickStream {
   }
 }
 
+/** Whether two contracts make the same master row (every field masterRow reads). */
+function sameRow(a: SimInstrument, b: SimInstrument): boolean {
+  return a.token === b.token && a.symbol === b.symbol && a.name === b.name && a.segment === b.segment && a.type === b.type &&
+    a.expiry === b.expiry && a.strike === b.strike && a.optionType === b.optionType && a.lotSize === b.lotSize &&
+    a.tickSize === b.tickSize && a.freezeQty === b.freezeQty && a.underlyingToken === b.underlyingToken;
+}
+
 const refused = (what: string) => async (): Promise<never> => {
   throw new Error(`a backtest has no broker to ${what}: it trades on paper`);
 };
@@ -139,23 +146,23 @@ class ReplayBroker implements Broker {
   constructor(public market: SimMarket, private readonly clock: Clock, readonly ticks: ReplayFeed) {}
 
   /**
-   * Yesterday's master rows as the adapter mapped them, by everything a row is made of: a contract is
-   * listed for days on end, and mapping each again every morning was ~5% of a backtest.
+   * Yesterday's master as the adapter mapped it, by token: a contract is listed for days on end, and
+   * mapping each row again every morning was ~5% of a backtest. A contract whose row would differ in
+   * any field is mapped afresh.
    */
-  private mapped = new Map<string, Instrument | undefined>();
+  private mapped = new Map<string, { from: SimInstrument; inst: Instrument | undefined }>();
 
   load(): void {
-    const mapped = new Map<string, Instrument | undefined>();
+    const mapped = new Map<string, { from: SimInstrument; inst: Instrument | undefined }>();
     this.loaded = [];
     for (const i of this.market.instruments()) {
-      const key = `${i.token}|${i.symbol}|${i.name}|${i.segment}|${i.type}|${i.expiry}|${i.strike}|${i.optionType}|${i.lotSize}|${i.tickSize}|${i.freezeQty}`;
-      let inst = this.mapped.get(key);
-      if (inst === undefined && !this.mapped.has(key)) {
+      let m = this.mapped.get(i.token);
+      if (m === undefined || !sameRow(m.from, i)) {
         const r = mapMasterRow(masterRow(i));
-        inst = 'ok' in r ? r.ok : undefined;
+        m = { from: i, inst: 'ok' in r ? r.ok : undefined };
       }
-      mapped.set(key, inst);
-      if (inst !== undefined) this.loaded.push(inst);
+      mapped.set(i.token, m);
+      if (m.inst !== undefined) this.loaded.push(m.inst);
     }
     this.mapped = mapped;
     this.instrumentIndex = new InstrumentIndex(this.loaded);

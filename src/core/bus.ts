@@ -22,7 +22,7 @@ export class EventBus {
   private readonly subs: Sub[] = [];
   private readonly routes = new Map<EventType, AnyHandler[]>();
   private readonly names = new Map<AnyHandler, string>();
-  private queue: RustroEvent[] = [];
+  private readonly queue: RustroEvent[] = [];
   private head = 0;
   private draining = false;
   private published = 0;
@@ -77,7 +77,7 @@ export class EventBus {
         }
       }
     }
-    this.queue = [];
+    this.queue.length = 0; // emptied in place: a new array per publish was garbage for every tick
     this.head = 0;
   }
 
