@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { findRepoPath } from '../core/repo-path.js';
 
-/** The package version; the same relative path works from src/app and dist/app. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The package version. */
+export const VERSION: string = (JSON.parse(readFileSync(findRepoPath('package.json'), 'utf8')) as { version: string }).version;

@@ -5,12 +5,12 @@
  * IST calendar dates (YYYY-MM-DD) and date arithmetic is on plain dates.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { istDate, istToMillis } from '../core/clock.js';
+import { findRepoPath } from '../core/repo-path.js';
 
-/** The repo's config/calendar, found from this module (src/market or dist/market). */
-export const DEFAULT_CALENDAR_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../config/calendar');
+/** The repo's config/calendar. */
+export const DEFAULT_CALENDAR_DIR = findRepoPath('config/calendar');
 
 /** The normal NSE/BSE session, IST. */
 export const SESSION_OPEN_IST = '09:15';

@@ -11,7 +11,8 @@ import type { EventType, Payload } from '../../src/core/events.js';
 import { type Bar, resample } from '../../src/market/bar.js';
 import { BarStore } from '../../src/market/bar-store.js';
 import type { Timeframe } from '../../src/market/timeframes.js';
-import { findRepoPath, loadMinuteBars } from '../../src/sim/market/bars.js';
+import { findRepoPath } from '../../src/core/repo-path.js';
+import { loadMinuteBars } from '../../src/sim/market/bars.js';
 import type { Strategy, StrategyContext, Underlying, UnderlyingName } from '../../src/strategy/strategy.js';
 import { sessions } from '../market/helpers.js';
 

@@ -4,9 +4,7 @@
  * per process and cached by path; a malformed line is an error naming the
  * file and line, never a silently skipped row.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { SimBar } from './types.js';
 
@@ -22,31 +20,6 @@ export type BarSeries = {
 
 /** A daily OHLC row (INDIA VIX). */
 export type DailyRow = { day: string; open: number; high: number; low: number; close: number };
-
-/**
- * Finds `rel` (e.g. 'data/market') in the nearest ancestor of this module's
- * folder, so it works from src/ under tsx and from dist/ after a build.
- */
-export function findRepoPath(rel: string): string {
-  let found = repoPaths.get(rel);
-  if (found === undefined) repoPaths.set(rel, (found = searchUp(rel)));
-  return found;
-}
-
-/** The repo's layout does not move while the process runs: each path is looked up once (a backtest asked every day). */
-const repoPaths = new Map<string, string>();
-
-function searchUp(rel: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const p = join(dir, rel);
-    if (existsSync(p)) return p;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  throw new Error(`cannot find '${rel}' above ${dirname(fileURLToPath(import.meta.url))}`);
-}
 
 function readText(file: string): string {
   const raw = readFileSync(file);

@@ -23,7 +23,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { istToMillis } from '../../core/clock.js';
-import { type BarSeries, type DailyRow, findRepoPath, loadDailyBars, loadMinuteBars } from './bars.js';
+import { findRepoPath } from '../../core/repo-path.js';
+import { type BarSeries, type DailyRow, loadDailyBars, loadMinuteBars } from './bars.js';
 import { TradingCalendar, weekday } from '../../market/calendar.js';
 import { FnoSpecs, INDICES, type IndexInfo, type Underlying, VIX_INFO, listedExpiries, optionSymbol, optionToken, strikesAround } from './contracts.js';
 import { BsFixed, OPTION_TICK, bidAsk, bookAround, ltpOf, moneyness, roundTick, smileIv, yearsToExpiry } from './options.js';

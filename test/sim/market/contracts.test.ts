@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findRepoPath } from '../../../src/sim/market/bars.js';
+import { findRepoPath } from '../../../src/core/repo-path.js';
 import { TradingCalendar, weekday } from '../../../src/market/calendar.js';
 import { FnoSpecs, listedExpiries, monthlyExpiry, optionSymbol, optionToken } from '../../../src/sim/market/contracts.js';
 import { bundledSessions, createMarket } from '../../../src/sim/market/market.js';
