@@ -52,9 +52,13 @@ function writeLevel(buf: Buffer, off: number, flag: number, level: SimLevel | un
   buf.writeInt16LE(Math.min(32767, level.orders), off + 18);
 }
 
-/** Encodes one tick in `mode` for a token of `exchangeType`. A new Buffer each call (ws may hold it). */
-export function encodeTick(mode: FrameMode, exchangeType: number, q: SimQuote, seq: number): Buffer {
-  const buf = Buffer.allocUnsafe(FRAME_SIZE[mode]);
+/**
+ * Encodes one tick in `mode` for a token of `exchangeType`: into `into`, exactly the mode's frame size
+ * (for a caller that decodes it at once, as the backtest's link does), or a new Buffer (ws may hold it).
+ */
+export function encodeTick(mode: FrameMode, exchangeType: number, q: SimQuote, seq: number, into?: Buffer): Buffer {
+  if (into !== undefined && into.length !== FRAME_SIZE[mode]) throw new RangeError(`encodeTick: a mode ${mode} frame is ${FRAME_SIZE[mode]} bytes, got a ${into.length}-byte buffer`);
+  const buf = into ?? Buffer.allocUnsafe(FRAME_SIZE[mode]);
   buf[0] = mode;
   buf[1] = exchangeType;
   // The token, NUL-padded to 25 bytes: char by char, as Buffer.write's argument checks cost more than the copy.
