@@ -22,6 +22,7 @@ import type { Logger } from '../core/log.js';
 import { DEFAULT_CALENDAR_DIR, TradingCalendar } from '../market/calendar.js';
 import { createMarket } from '../sim/market/market.js';
 import { DEFAULT_TICKS_PER_SECOND } from '../sim/market/ticks.js';
+import { STEP_MS } from '../sim/server/clock-driver.js';
 import { ReplayRun } from './replay-run.js';
 import type { BacktestDay, BacktestTrade } from './stats.js';
 
@@ -86,8 +87,9 @@ function backtestConfig(c: Config, ticksPerBar: number): Config {
     retention: { ...c.retention, compress_after_days: 0, delete_after_days: 0 },
     health: { ...c.health, enabled: false },
     // The generator's silences are its pace, not a feed outage: at a coarse pace two index ticks can be
-    // up to two tick slots apart, which must not pause entries as a silent feed does.
-    market: { ...c.market, feed_stale_sec: Math.max(c.market.feed_stale_sec, Math.ceil((2 * 60) / ticksPerBar)) },
+    // up to two tick slots apart, and a tick reaches the daemon at the end of its 250 ms lock-step, after
+    // the staleness timer due at that instant. Neither must pause entries as a silent feed does.
+    market: { ...c.market, feed_stale_sec: Math.max(c.market.feed_stale_sec, Math.ceil((2 * 60) / ticksPerBar + STEP_MS / 1000)) },
     watchlist: simWatchlist(c.watchlist).map((w) => (untraded.has(w.token) ? { ...w, active: false } : w)),
   };
 }

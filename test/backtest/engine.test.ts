@@ -76,8 +76,10 @@ describe('backtest', () => {
     // At each close: how many lines the day before has on disk.
     const seen: { day: string; before: string; lines: number }[] = [];
     let before: string | undefined;
+    // NIFTY alone: BANKNIFTY's ticks would fill NIFTY's silences (see the FeedStale check below).
+    const config = withDir(out);
     const bt = await runBacktest({
-      config: withDir(out), from: sessions[0]!, to: sessions[1]!, seed: SEED, ticksPerBar: 4, log: quiet(),
+      config: { ...config, strategy: { ...config.strategy, underlyings: ['NIFTY'] } }, from: sessions[0]!, to: sessions[1]!, seed: SEED, ticksPerBar: 4, log: quiet(),
       onDay: ({ day }) => {
         if (before !== undefined) seen.push({ day, before, lines: lines(file(before)) });
         before = day;
@@ -88,6 +90,9 @@ describe('backtest', () => {
     // A day with no trade has no durable record to force a write: the driver drains the ledger at each close.
     const byClose = (day: string): number => readLedger([file(day)]).filter((e) => e.ts < istToMillis(day, '15:30')).length;
     for (const s of seen) expect(s.lines, `${s.before} at the close of ${s.day}`).toBeGreaterThanOrEqual(byClose(s.before));
+    // At 4 ticks a bar, up to two 15 s slots pass between index ticks, and each reaches the daemon at the end of its
+    // 250 ms step: the generator's pace, which must not read as a silent feed (that pauses entries).
+    expect(readLedger(bt.ledgerFiles).filter((e) => e.type === 'FeedStale').map((e) => new Date(e.ts).toISOString())).toEqual([]);
   }, 120_000);
 
   it('the same inputs write a byte-identical ledger (same hash); the ledger verifies', async () => {
