@@ -16,6 +16,7 @@ export interface MarketLink {
   readonly broker: Broker & { readonly instrumentIndex: InstrumentIndex | undefined };
   readonly feed: {
     subscribe(refs: InstrumentRef[], mode: FeedMode): void;
+    unsubscribe(refs: InstrumentRef[], mode: FeedMode): void;
     readonly counters: FeedReadings;
     readonly openConnections: number;
     readonly subscriptionCount: number;

@@ -66,7 +66,7 @@ class ReplayFeed implements TickStream {
     if (q !== undefined) this.snapshots.push(q);
   }
 
-  unsubscribe(refs: InstrumentRef[]): void {
+  unsubscribe(refs: InstrumentRef[], _mode?: FeedMode): void {
     for (const r of refs) this.modes.delete(r.token);
     this.tokenSet = undefined;
   }

@@ -105,6 +105,8 @@ type Inst = {
   gapTo: number;
   /** Feed-clock time of the latest accepted tick. */
   lastRecv: number;
+  /** Its feed was stopped (unsubscribed) and not started again: its bars need not wait for silence, and late stragglers are ignored. */
+  stopped: boolean;
 };
 
 export class Aggregator {
@@ -138,6 +140,9 @@ export class Aggregator {
   onTick(t: Tick): void {
     let inst = this.lastInst;
     if (inst === undefined || inst.token !== t.token || inst.exchange !== t.exchange) inst = this.lastInst = this.inst(t.exchange, t.token);
+    // Unsubscribed: a tick already on its way when the request left would change the bars by how many made it,
+    // which differs run to run. Not counted as a drop: it is expected, and the feed was told to stop.
+    if (inst.stopped) return;
     const ts = t.exchTs;
     let w = inst.win;
     if (w === undefined || ts < w.open || ts >= w.close) {
@@ -266,7 +271,7 @@ export class Aggregator {
         // session has no more ticks to give it, and waiting for the feed's silence (real time in a
         // replay) let a night pass first, closing the day's last bars on a later day.
         const last = inst.win !== undefined && b.end >= inst.win.close;
-        if (now >= due && (silent || last)) this.closeBar(inst, i, b, 'clock');
+        if (now >= due && (silent || last || inst.stopped)) this.closeBar(inst, i, b, 'clock');
         else {
           // Due but its ticks still arrive: look again a grace period later.
           const at = now >= due ? now + Math.max(grace, 1) : due;
@@ -275,6 +280,28 @@ export class Aggregator {
       }
     }
     if (next !== Infinity) this.schedule(next);
+  }
+
+  /**
+   * The feed of these instruments was stopped (an option nothing holds any more): their open bars close
+   * at their end + grace on the market clock, as a session's last bars do, instead of waiting for the
+   * feed's silence — on the feed's clock, which in a replay is real time, so they closed hours of
+   * market time later and at a moment that differed run to run. Their ticks are ignored until
+   * `feedStarted`.
+   */
+  feedStopped(refs: readonly InstrumentRef[]): void {
+    for (const r of refs) {
+      const inst = this.byExchange.get(r.exchange)?.get(r.token);
+      if (inst !== undefined) inst.stopped = true;
+    }
+  }
+
+  /** Subscribed again: their ticks count from now on. */
+  feedStarted(refs: readonly InstrumentRef[]): void {
+    for (const r of refs) {
+      const inst = this.byExchange.get(r.exchange)?.get(r.token);
+      if (inst !== undefined) inst.stopped = false;
+    }
   }
 
   /** Closes every open bar (end of a file or a backtest; `closedBy: 'final'`). */
@@ -402,7 +429,7 @@ export class Aggregator {
         bars: new Array<LiveBar | undefined>(n).fill(undefined),
         lastClosed: new Array<number>(n).fill(-Infinity),
         minTs: -Infinity, lastTs: -Infinity, lastLtp: NaN, lastCum: -1,
-        cumBase: NaN, volumeSeen: false, gapFrom: NaN, gapTo: NaN, lastRecv: -Infinity,
+        cumBase: NaN, volumeSeen: false, gapFrom: NaN, gapTo: NaN, lastRecv: -Infinity, stopped: false,
       };
       m.set(token, inst);
       this.all.push(inst);

@@ -166,6 +166,16 @@ export class MarketPipeline {
     return { backfill, bootstrap: results };
   }
 
+  /** The feed of these instruments was stopped: their bars in progress close on market time (Aggregator.feedStopped). */
+  feedStopped(refs: readonly InstrumentRef[]): void {
+    this.aggregator.feedStopped(refs);
+  }
+
+  /** The feed of these instruments (re)started: their ticks count. */
+  feedStarted(refs: readonly InstrumentRef[]): void {
+    this.aggregator.feedStarted(refs);
+  }
+
   /** Closed bars of a stream (the ring indicators read). */
   bars(ref: InstrumentRef, tf: Timeframe): BarRing {
     return this.store.ring(ref, tf);

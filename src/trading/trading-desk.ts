@@ -40,6 +40,8 @@ export type TradingDeskOptions = {
   instruments: () => InstrumentIndex | undefined;
   /** Streams an option's ticks from now on (its positions are marked on them). */
   subscribe: (refs: InstrumentRef[]) => void;
+  /** Stops an option's ticks: nothing held, ordered or being entered on it any more. */
+  unsubscribe: (refs: InstrumentRef[]) => void;
   vix: InstrumentRef;
 };
 
@@ -71,6 +73,9 @@ export class TradingDesk implements TradingState {
   /** Facts a restart needs to carry on with an entry decided but never at the broker. */
   private readonly entryFacts = { picks: new Map<string, Payload<'OptionPicked'>>(), skipped: new Set<string>(), refusedKeys: new Set<string>() };
   private readonly ticks = new Map<string, Tick>();
+  /** Options the desk streams, and entries in progress per option (their ticks must not stop mid-entry). */
+  private readonly streamed = new Map<string, InstrumentRef>();
+  private readonly entering = new Map<string, number>();
   private readonly subs: Unsubscribe[] = [];
   private readonly work = new Set<Promise<void>>();
   private eodTimer: TimerHandle | undefined;
@@ -155,7 +160,11 @@ export class TradingDesk implements TradingState {
       bus.on('SignalRaised', (e) => this.onSignal(e.data), 'trading technical exits'),
       bus.on('OrderUpdated', (e) => this.onOrderUpdate(e), 'trading order updates'),
       bus.on('OrderFilled', (e) => this.afterFill(e.data.intentId), 'trading fills'),
-      bus.on('OrderStateChanged', (e) => this.afterFill(e.data.intentId), 'trading order states'),
+      bus.on('OrderStateChanged', (e) => {
+        this.afterFill(e.data.intentId);
+        // An entry that ended without a fill holds nothing: its option's ticks can stop.
+        if (isFinal(e.data.to)) this.releaseIdle();
+      }, 'trading order states'),
       bus.on('ExitTriggered', (e) => this.track(this.exit(e.data)), 'trading exits'),
       bus.on('RiskHalted', (e) => {
         if (e.data.scope === 'all') this.exitAll('risk', `risk halted: ${e.data.reason}`);
@@ -180,7 +189,7 @@ export class TradingDesk implements TradingState {
     const refs = new Map<string, InstrumentRef>();
     for (const p of this.positions.open()) refs.set(refKey(p), { exchange: p.exchange, token: p.token });
     for (const o of this.book.working()) refs.set(refKey(o.intent), { exchange: o.intent.exchange, token: o.intent.token });
-    if (refs.size > 0) this.o.subscribe([...refs.values()]);
+    if (refs.size > 0) this.stream([...refs.values()]);
     const ladders = this.orders.resume();
     for (const id of this.reconciler.stepsBehind) this.track(this.orders.resendStep(id));
     const entries = this.resumeEntries();
@@ -298,6 +307,7 @@ export class TradingDesk implements TradingState {
     this.closingNow.add(intent.positionId);
     this.track(this.o.journal.durable('PositionClosed', closed).then(() => {
       this.closingNow.delete(intent.positionId);
+      this.releaseIdle();
       const halt = this.risk.checkStreak(this.o.clock.now());
       if (halt !== undefined) return this.o.journal.durable('RiskHalted', halt);
     }));
@@ -331,14 +341,27 @@ export class TradingDesk implements TradingState {
   // ── entries ────────────────────────────────────────────────────────────────
   /** Enters on a pick; `resend` counts earlier orders for the signal that never reached the broker (a restart's resumed entry). */
   private async enter(pick: Payload<'OptionPicked'>, resend = 0): Promise<void> {
-    const { clock, config, bus } = this.o;
     const signal = this.signals.get(pick.signalId)?.data;
     if (signal === undefined || signal.action !== 'entry' || this.entriesStopped) return;
+    const ref: InstrumentRef = { exchange: pick.exchange, token: pick.token };
+    const k = refKey(ref);
+    this.entering.set(k, (this.entering.get(k) ?? 0) + 1);
+    try {
+      await this.enterOn(ref, pick, signal, resend);
+    } finally {
+      const n = this.entering.get(k)! - 1;
+      if (n > 0) this.entering.set(k, n);
+      else this.entering.delete(k);
+      this.releaseIdle();
+    }
+  }
+
+  private async enterOn(ref: InstrumentRef, pick: Payload<'OptionPicked'>, signal: Payload<'SignalRaised'>, resend: number): Promise<void> {
+    const { clock, config, bus } = this.o;
     const skip = (reason: string, detail: string, values: Payload<'EntrySkipped'>['values'] = {}): void =>
       bus.emit('EntrySkipped', { signalId: pick.signalId, underlying: pick.underlying, reason, detail, values });
-    const ref: InstrumentRef = { exchange: pick.exchange, token: pick.token };
     const inst = this.o.instruments()?.get(ref);
-    this.o.subscribe([ref]);
+    this.stream([ref]);
     // The picker's quote is as fresh as a tick (it was taken for this signal): no second request.
     if (pick.ltp !== undefined && this.fresh(ref) === undefined) this.ticks.set(refKey(ref), { ltp: pick.ltp, at: clock.now() });
     const tick = await this.price(ref);
@@ -451,6 +474,33 @@ export class TradingDesk implements TradingState {
 
   private entryIntentOf(positionId: string): string | undefined {
     return this.book.all().find((o) => o.intent.positionId === positionId && o.intent.purpose === 'entry')?.intent.intentId;
+  }
+
+  // ── option streams ─────────────────────────────────────────────────────────
+  private stream(refs: InstrumentRef[]): void {
+    for (const r of refs) this.streamed.set(refKey(r), r);
+    this.o.subscribe(refs);
+  }
+
+  /**
+   * Stops the ticks of every option the desk streams that nothing needs any more: no open
+   * position, no working order, no entry in progress. A contract traded once used to stream
+   * until it expired (bars and ledger lines every minute, subscriptions replayed on each
+   * reconnect); a new entry on it subscribes it again, and the feed answers with its quote.
+   */
+  private releaseIdle(): void {
+    if (this.streamed.size === 0) return;
+    const used = new Set(this.entering.keys());
+    for (const p of this.positions.open()) used.add(refKey(p));
+    for (const o of this.book.working()) used.add(refKey(o.intent));
+    const idle: InstrumentRef[] = [];
+    for (const [k, r] of this.streamed) {
+      if (used.has(k)) continue;
+      idle.push(r);
+      this.streamed.delete(k);
+      this.ticks.delete(k);
+    }
+    if (idle.length > 0) this.o.unsubscribe(idle);
   }
 
   // ── prices ─────────────────────────────────────────────────────────────────

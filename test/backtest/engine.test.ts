@@ -95,6 +95,31 @@ describe('backtest', () => {
     expect(readLedger(bt.ledgerFiles).filter((e) => e.type === 'FeedStale').map((e) => new Date(e.ts).toISOString())).toEqual([]);
   }, 120_000);
 
+  it('a traded option streams while it is held or ordered, not until it expires', async () => {
+    const c = withDir(join(dir, 'streams'));
+    const config: Config = { ...c, strategy: { ...c.strategy, active: 'supertrend-scalper', underlyings: ['NIFTY'] } };
+    const bt = await runBacktest({ config, from: DAY, to: DAY, seed: SEED, ticksPerBar: 4, log: quiet() });
+    const events = readLedger(bt.ledgerFiles);
+    // When each option was in use: from its pick (the desk subscribes at the entry) to its position's close.
+    const pickedAt = new Map<string, number>();
+    const positions = new Map<string, { token: string; from: number; to: number }>();
+    for (const e of events) {
+      if (e.type === 'OptionPicked') pickedAt.set(e.data.signalId, e.ts);
+      if (e.type === 'OrderIntentRecorded' && e.data.purpose === 'entry' && !positions.has(e.data.positionId)) {
+        positions.set(e.data.positionId, { token: e.data.token, from: pickedAt.get(e.data.signalId) ?? e.ts, to: Infinity });
+      }
+      if (e.type === 'PositionClosed') positions.get(e.data.positionId)!.to = e.ts;
+    }
+    const spans = new Map<string, [number, number][]>();
+    for (const p of positions.values()) spans.set(p.token, [...(spans.get(p.token) ?? []), [p.from, p.to]]);
+    expect(bt.trades.length).toBeGreaterThanOrEqual(3);
+    // Every minute bar of an option started while it was in use (a minute of slack for the bar in progress).
+    const optionBars = events.filter((e): e is Extract<RustroEvent, { type: 'BarClosed' }> => e.type === 'BarClosed' && e.data.exchange === 'NFO' && e.data.tf === '1m');
+    expect(optionBars.length).toBeGreaterThan(0);
+    const outside = optionBars.filter((b) => !(spans.get(b.data.token) ?? []).some(([from, to]) => b.data.ts >= from - 60_000 && b.data.ts <= to));
+    expect(outside.map((b) => `${b.data.token} ${new Date(b.data.ts).toISOString()}`)).toEqual([]);
+  }, 120_000);
+
   it('the same inputs write a byte-identical ledger (same hash); the ledger verifies', async () => {
     const one = await runBacktest({ config: withDir(join(dir, 'b')), from: DAY, to: DAY, seed: SEED, log: quiet() });
     rmSync(join(dir, 'b'), { recursive: true, force: true });

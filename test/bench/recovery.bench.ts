@@ -82,7 +82,7 @@ const bench: Bench = {
         const t0 = process.hrtime.bigint();
         const reopened = await Ledger.open(join(dir, 'ledger'), { groupCommitMs: 5, groupCommitEvents: 5000 });
         const desk = new TradingDesk({
-          bus, clock, calendar, config, journal: new BusJournal(bus), instruments: () => new InstrumentIndex([]), subscribe: () => {}, vix: { exchange: 'NSE', token: '99926017' },
+          bus, clock, calendar, config, journal: new BusJournal(bus), instruments: () => new InstrumentIndex([]), subscribe: () => {}, unsubscribe: () => {}, vix: { exchange: 'NSE', token: '99926017' },
           broker: { placeOrder: async () => ({ orderId: 'x' }), modifyOrder: async (id) => ({ orderId: id }), cancelOrder: async () => {}, quotes: async () => [], orderBook: async () => [], positions: async () => [] },
         });
         const runner = new StrategyRunner({ bus, clock, calendar, config, bars: (ref, tf) => store.ring(ref, tf), underlyings: [], vix: { exchange: 'NSE', token: '99926017' }, instruments: () => undefined });

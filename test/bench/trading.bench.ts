@@ -108,7 +108,7 @@ function startDesk(o: {
 }): TradingDesk {
   const desk = new TradingDesk({
     bus: o.bus, clock: o.clock, calendar: o.calendar, config: o.config, journal: o.journal,
-    broker: o.broker, instruments: o.instruments, subscribe: o.subscribe ?? (() => {}), vix: VIX,
+    broker: o.broker, instruments: o.instruments, subscribe: o.subscribe ?? (() => {}), unsubscribe: () => {}, vix: VIX,
   });
   desk.start();
   return desk;

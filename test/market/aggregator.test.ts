@@ -165,6 +165,34 @@ describe('aggregator rules', () => {
     expect(closed.map((b) => [b.tf, b.end, b.by])).toEqual([['1m', at('15:30'), 'clock'], ['1h', at('15:30'), 'clock'], ['1d', at('15:30'), 'clock']]);
   });
 
+  it('an instrument whose feed was stopped (an option nothing holds) closes its bars at end + grace on market time, silence or not', () => {
+    const clock = new SimClock(at('10:15:00')); // market time
+    const feed = new SimClock(0); // real time in a replay: it barely moves while hours of market time pass
+    const closed: (Bar & { by: string })[] = [];
+    const agg = new Aggregator({ sessions, timeframes: ['1m', '5m'], clock, feedClock: feed, graceMs: 2000, onBarClosed: (b, by) => closed.push({ ...b, by }) });
+    agg.onTick(tick(NIFTY, at('10:15:10'), 100));
+    clock.advanceTo(at('10:16:30'));
+    expect(closed).toEqual([]); // the feed has not been silent for the grace: the bar waits, as it should for a live feed
+    agg.feedStopped([REF]);
+    clock.advanceTo(at('10:16:32.5'));
+    expect(closed.map((b) => [b.tf, b.end, b.by])).toEqual([['1m', at('10:16'), 'clock']]);
+    clock.advanceTo(at('10:20:02'));
+    expect(closed.map((b) => [b.tf, b.end])).toEqual([['1m', at('10:16')], ['5m', at('10:20')]]);
+    // A straggler sent before the feed stopped is ignored: how many make it differs run to run.
+    agg.onTick(tick(NIFTY, at('10:20:03'), 99));
+    clock.advanceTo(at('10:21:30'));
+    expect(closed).toHaveLength(2);
+    // Started again: its ticks count, and the usual rule is back (the bar waits for the feed's silence).
+    agg.feedStarted([REF]);
+    feed.advanceTo(100);
+    agg.onTick(tick(NIFTY, at('10:21:35'), 101));
+    clock.advanceTo(at('10:22:30'));
+    expect(closed).toHaveLength(2);
+    feed.advanceTo(2200);
+    clock.advanceTo(at('10:22:35')); // the next look, grace-spaced
+    expect(closed.map((b) => [b.tf, b.ts, b.close])).toEqual([['1m', at('10:15'), 100], ['5m', at('10:15'), 100], ['1m', at('10:21'), 101]]);
+  });
+
   it('end of day: the close + grace finalises every open bar, the daily bar included', () => {
     const clock = new SimClock(at('15:29:00'));
     const { agg, of, closed } = setup({ clock });

@@ -33,7 +33,7 @@ function desk(): TradingDesk {
     quotes: async () => [], orderBook: async () => [], positions: async () => [],
   };
   const index = new InstrumentIndex([CE]);
-  return new TradingDesk({ bus, clock, calendar, config, journal: new BusJournal(bus), broker, instruments: () => index, subscribe: () => {}, vix: { exchange: 'NSE', token: '99926017' } });
+  return new TradingDesk({ bus, clock, calendar, config, journal: new BusJournal(bus), broker, instruments: () => index, subscribe: () => {}, unsubscribe: () => {}, vix: { exchange: 'NSE', token: '99926017' } });
 }
 
 const ev = <T extends EventType>(type: T, data: Payload<T>, ts = DAY1): RustroEvent => ({ type, ts, data }) as RustroEvent;

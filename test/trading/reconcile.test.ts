@@ -61,7 +61,7 @@ function setup(o: { orders?: Order[]; positions?: Position[]; config?: (c: Confi
   const index = new InstrumentIndex([CE, OTHER]);
   const desk = new TradingDesk({
     bus, clock, calendar, config, journal: new BusJournal(bus), broker, instruments: () => index,
-    subscribe: (refs) => void subscribed.push(...refs.map((r) => r.token)), vix: { exchange: 'NSE', token: '99926017' },
+    subscribe: (refs) => void subscribed.push(...refs.map((r) => r.token)), unsubscribe: () => {}, vix: { exchange: 'NSE', token: '99926017' },
   });
   // The ledger of the day so far (recorded at `pastAt`, by default now), replayed as a restart does.
   for (const [type, data] of o.past ?? []) desk.apply({ type, ts: o.pastAt ?? clock.now(), data } as RustroEvent);
