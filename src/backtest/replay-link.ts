@@ -39,6 +39,7 @@ class ReplayFeed implements TickStream {
   private tokenSet: ReadonlySet<string> | undefined;
   private readonly seq = new Map<string, number>();
   private readonly snapshots: SimQuote[] = [];
+  private flushQueued = false;
   private readonly c = { frames: 0, ticks: 0, rejected: 0, reconnects: 0 };
   private readonly frames: Partial<Record<FrameMode, Buffer>> = {};
 
@@ -57,6 +58,16 @@ class ReplayFeed implements TickStream {
       this.modes.set(r.token, { mode: FRAME_MODE[mode], exchange: r.exchange });
       this.tokenSet = undefined;
       this.answer(r.token);
+    }
+    // Answered as soon as the caller's synchronous work is done, before anything it awaits: left to the
+    // driver's next turn, a snapshot landed before or after the ledger's write of the caller's order
+    // intent (and so before or after its placement) as the disk happened to be quick or not.
+    if (this.snapshots.length > 0 && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flushSnapshots();
+      });
     }
   }
 

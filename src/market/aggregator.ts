@@ -296,11 +296,21 @@ export class Aggregator {
     }
   }
 
-  /** Subscribed again: their ticks count from now on. */
+  /**
+   * Subscribed again: their ticks count from now on. A bar of theirs that ended while they were stopped
+   * closes here, now, rather than on whichever tick comes first — the feed's answer to the subscription,
+   * whose arrival among the caller's other work (an order's intent and placement) is the network's timing.
+   */
   feedStarted(refs: readonly InstrumentRef[]): void {
+    const now = this.clock?.now() ?? -Infinity;
     for (const r of refs) {
       const inst = this.byExchange.get(r.exchange)?.get(r.token);
-      if (inst !== undefined) inst.stopped = false;
+      if (inst === undefined || !inst.stopped) continue;
+      inst.stopped = false;
+      for (let i = 0; i < inst.bars.length; i++) {
+        const b = inst.bars[i];
+        if (b !== undefined && b.end <= now) this.closeBar(inst, i, b, 'clock');
+      }
     }
   }
 

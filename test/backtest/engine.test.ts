@@ -120,6 +120,23 @@ describe('backtest', () => {
     expect(outside.map((b) => `${b.data.token} ${new Date(b.data.ts).toISOString()}`)).toEqual([]);
   }, 120_000);
 
+  it('a day of many trades, options subscribed again and again, writes the same ledger every run', async () => {
+    // The scalper re-enters contracts it released: each new subscription is answered with a snapshot tick,
+    // which must land at the same point among the entry's events whatever the disk's speed.
+    const c = withDir(join(dir, 'again'));
+    const config: Config = { ...c, strategy: { ...c.strategy, active: 'supertrend-scalper' } };
+    const hashes: string[] = [];
+    let trades = 0;
+    for (let i = 0; i < 3; i++) {
+      rmSync(join(dir, 'again'), { recursive: true, force: true });
+      const bt = await runBacktest({ config, from: '2024-02-12', to: '2024-02-13', seed: SEED, ticksPerBar: 4, log: quiet() });
+      hashes.push(bt.ledgerHash);
+      trades = bt.trades.length;
+    }
+    expect(trades).toBeGreaterThanOrEqual(10);
+    expect(new Set(hashes).size).toBe(1);
+  }, 120_000);
+
   it('the same inputs write a byte-identical ledger (same hash); the ledger verifies', async () => {
     const one = await runBacktest({ config: withDir(join(dir, 'b')), from: DAY, to: DAY, seed: SEED, log: quiet() });
     rmSync(join(dir, 'b'), { recursive: true, force: true });

@@ -193,6 +193,22 @@ describe('aggregator rules', () => {
     expect(closed.map((b) => [b.tf, b.ts, b.close])).toEqual([['1m', at('10:15'), 100], ['5m', at('10:15'), 100], ['1m', at('10:21'), 101]]);
   });
 
+  it('started again after its minute ended, before the clock looked: the ended bar closes at the start, not on the next tick', () => {
+    const clock = new SimClock(at('10:15:00'));
+    const feed = new SimClock(0);
+    const closed: (Bar & { by: string; at: number })[] = [];
+    const agg = new Aggregator({ sessions, timeframes: ['1m'], clock, feedClock: feed, graceMs: 2000, onBarClosed: (b, by) => closed.push({ ...b, by, at: clock.now() }) });
+    agg.onTick(tick(NIFTY, at('10:15:10'), 100));
+    agg.feedStopped([REF]);
+    clock.advanceTo(at('10:16:00.5')); // the minute has ended; its close is due at 10:16:02
+    agg.feedStarted([REF]);
+    expect(closed.map((b) => [b.ts, b.by, b.at])).toEqual([[at('10:15'), 'clock', at('10:16:00.5')]]);
+    // The subscription's answer, whenever it comes, only opens the next bar.
+    agg.onTick(tick(NIFTY, at('10:16:00'), 101));
+    expect(closed).toHaveLength(1);
+    expect(agg.partial(REF, '1m')).toMatchObject({ ts: at('10:16'), open: 101 });
+  });
+
   it('end of day: the close + grace finalises every open bar, the daily bar included', () => {
     const clock = new SimClock(at('15:29:00'));
     const { agg, of, closed } = setup({ clock });
