@@ -84,7 +84,6 @@ type Feed = {
   /** Reference spot of the day's smile, OI and activity profile (previous close). */
   readonly refSpot: number;
   readonly step: number;
-  readonly options: Opt[];
 };
 
 type Opt = {
@@ -246,7 +245,10 @@ export class ReplayMarket implements SimMarket {
   private readonly seedWord: number;
   private readonly feeds: readonly Feed[];
   private readonly feedByToken = new Map<string, Feed>();
+  /** Options priced so far (see `opt`), and what each listed one is made from. */
   private readonly optByToken = new Map<string, Opt>();
+  private readonly optSpecs = new Map<string, { inst: SimInstrument; order: number; feed: Feed; lot: number; expiryCloseMs: number; expF: number }>();
+  private readonly series: Record<Underlying, BarSeries>;
   private readonly list: readonly SimInstrument[];
   private readonly vixMin: Float64Array;
   private readonly vixPrevClose: number;
@@ -337,7 +339,7 @@ export class ReplayMarket implements SimMarket {
       const feed: Feed = {
         info: INDICES[u], series: s, dayIdx, bars, tokenHash: hashString(INDICES[u].token), prevClose, dayOpen,
         prefHi, prefLo, hi52Prior: hi52, lo52Prior: lo52, path: new MinutePath(this.ticksPerMinute, 0.05), atmIv,
-        refSpot: prevClose, step: specs.strikeStep(u), options: [],
+        refSpot: prevClose, step: specs.strikeStep(u),
       };
       feeds.push(feed);
       this.feedByToken.set(feed.info.token, feed);
@@ -357,25 +359,8 @@ export class ReplayMarket implements SimMarket {
               token, symbol: optionSymbol(u, e.date, k, type), name: u, segment: 'NFO', type: 'OPTIDX', expiry: e.date,
               strike: k, optionType: type, lotSize: lot, tickSize: OPTION_TICK, freezeQty: INDICES[u].freezeQty, underlyingToken: feed.info.token,
             };
-            const th = hashString(token);
-            const d = (k - prevClose) / feed.step; // signed distance in strikes
-            const w = Math.exp(-((d / 5) ** 2));
-            const otm = type === 'CE' ? d : -d;
-            const wOi = 0.12 + Math.exp(-(((otm - 2) / 6) ** 2));
-            const o: Opt = {
-              inst, order: list.length, feed, strike: k, lot, tokenHash: th, expiryCloseMs,
-              bs: new BsFixed(type === 'CE', k), bsMinute: -1, iv: 0, years: 0, absX: 0,
-              rate: (0.25 + 3 * w) * expF,
-              lotsPerTrade: 1 + Math.floor(hashUnit(this.seedWord, th, 1) * (1 + 8 * w)),
-              depthLots: 2 + 30 * w * expF,
-              oi0Lots: Math.max(1, Math.round(4000 * expF * wOi * (0.8 + 0.4 * hashUnit(this.seedWord, th, 2)))),
-              oiDrift: -0.3 + 0.8 * hashUnit(this.seedWord, th, 3),
-              prevClose: 0, upper: 0, dayOpen: NaN, doneTo: 0, hiAgg: -Infinity, loAgg: Infinity, vwNum: 0, vwDen: 0,
-              curM: -1, curHiS: NaN, curLoS: NaN, curHi: 0, curLo: 0,
-            };
+            this.optSpecs.set(token, { inst, order: list.length, feed, lot, expiryCloseMs, expF });
             list.push(inst);
-            feed.options.push(o);
-            this.optByToken.set(token, o);
           }
         }
       });
@@ -384,7 +369,41 @@ export class ReplayMarket implements SimMarket {
     this.niftyFeed = feeds[0]!;
     this.list = list;
     this.expiries = expiries;
-    for (const f of feeds) for (const o of f.options) this.initOptionRefs(o, series);
+    this.series = series;
+  }
+
+  /**
+   * An option's pricing state, made on first use: a chain lists ~260 contracts a day and a backtest
+   * prices a handful, so making them all each morning (two Black–Scholes prices each) was most of a
+   * day's market. Everything in it follows from the day's market and the contract alone, so when it
+   * is made does not change it.
+   */
+  private opt(token: string): Opt | undefined {
+    const made = this.optByToken.get(token);
+    if (made !== undefined) return made;
+    const spec = this.optSpecs.get(token);
+    if (spec === undefined) return undefined;
+    const { inst, feed, expF } = spec;
+    const k = inst.strike!;
+    const th = hashString(token);
+    const d = (k - feed.prevClose) / feed.step; // signed distance in strikes
+    const w = Math.exp(-((d / 5) ** 2));
+    const otm = inst.optionType === 'CE' ? d : -d;
+    const wOi = 0.12 + Math.exp(-(((otm - 2) / 6) ** 2));
+    const o: Opt = {
+      inst, order: spec.order, feed, strike: k, lot: spec.lot, tokenHash: th, expiryCloseMs: spec.expiryCloseMs,
+      bs: new BsFixed(inst.optionType === 'CE', k), bsMinute: -1, iv: 0, years: 0, absX: 0,
+      rate: (0.25 + 3 * w) * expF,
+      lotsPerTrade: 1 + Math.floor(hashUnit(this.seedWord, th, 1) * (1 + 8 * w)),
+      depthLots: 2 + 30 * w * expF,
+      oi0Lots: Math.max(1, Math.round(4000 * expF * wOi * (0.8 + 0.4 * hashUnit(this.seedWord, th, 2)))),
+      oiDrift: -0.3 + 0.8 * hashUnit(this.seedWord, th, 3),
+      prevClose: 0, upper: 0, dayOpen: NaN, doneTo: 0, hiAgg: -Infinity, loAgg: Infinity, vwNum: 0, vwDen: 0,
+      curM: -1, curHiS: NaN, curLoS: NaN, curHi: 0, curLo: 0,
+    };
+    this.initOptionRefs(o, this.series);
+    this.optByToken.set(token, o);
+    return o;
   }
 
   instruments(): readonly SimInstrument[] {
@@ -477,7 +496,7 @@ export class ReplayMarket implements SimMarket {
     const curs: Cursor[] = [];
     const optsOf = new Map<Feed, Opt[]>();
     for (const t of tokens) {
-      const o = this.optByToken.get(t);
+      const o = this.opt(t);
       if (o === undefined) continue;
       let a = optsOf.get(o.feed);
       if (a === undefined) optsOf.set(o.feed, (a = []));
@@ -509,7 +528,7 @@ export class ReplayMarket implements SimMarket {
       const loc = this.locate(f);
       return loc === undefined ? this.preOpenIndexQuote(f) : this.indexQuote(f, loc.m, loc.p);
     }
-    const o = this.optByToken.get(token);
+    const o = this.opt(token);
     if (o !== undefined) {
       const loc = this.locate(o.feed);
       return loc === undefined ? this.preOpenOptionQuote(o) : this.optionQuote(o, loc.m, loc.p);
@@ -546,7 +565,7 @@ export class ReplayMarket implements SimMarket {
       }
       return out;
     }
-    const o = this.optByToken.get(token);
+    const o = this.opt(token);
     if (o === undefined) return out;
     // Options: today's completed minutes, exact given the index bar (premium is monotone in spot within a minute).
     const bars = o.feed.bars;
@@ -570,7 +589,7 @@ export class ReplayMarket implements SimMarket {
    * the current minute's start). Undefined for non-option tokens.
    */
   theo(token: string): { price: number; iv: number; atmIv: number; spot: number; years: number; ts: number } | undefined {
-    const o = this.optByToken.get(token);
+    const o = this.opt(token);
     if (o === undefined) return undefined;
     const loc = this.locate(o.feed);
     const m = loc?.m ?? 0;
