@@ -7,9 +7,10 @@
  * State lives in three folds — the order book, the position book and the risk
  * book — fed every event in bus order (`apply`), so replaying a day's ledger
  * through `apply` rebuilds them. Decisions are made in the handlers below
- * and published as events; nothing here changes state except through them
- * (the last price of each option, which comes from ticks the ledger does not
- * keep, is the one exception).
+ * and published as events; nothing here changes state except through them.
+ * The exceptions are not books: the last price of each option (from ticks
+ * the ledger does not keep), and which options the desk streams (a side
+ * effect on the feed, kept in step with the books by `syncStreams`).
  */
 import type { Broker, InstrumentRef } from '../broker/broker.js';
 import type { InstrumentIndex } from '../broker/smartapi/instrument-index.js';
@@ -75,7 +76,7 @@ export class TradingDesk implements TradingState {
   private readonly ticks = new Map<string, Tick>();
   /** Options the desk streams, and entries in progress per option (their ticks must not stop mid-entry). */
   private readonly streamed = new Map<string, InstrumentRef>();
-  private readonly entering = new Map<string, number>();
+  private readonly entering = new Map<string, { ref: InstrumentRef; n: number }>();
   private readonly subs: Unsubscribe[] = [];
   private readonly work = new Set<Promise<void>>();
   private eodTimer: TimerHandle | undefined;
@@ -159,12 +160,17 @@ export class TradingDesk implements TradingState {
       bus.on('OptionPicked', (e) => this.track(this.enter(e.data)), 'trading entries'),
       bus.on('SignalRaised', (e) => this.onSignal(e.data), 'trading technical exits'),
       bus.on('OrderUpdated', (e) => this.onOrderUpdate(e), 'trading order updates'),
-      bus.on('OrderFilled', (e) => this.afterFill(e.data.intentId), 'trading fills'),
+      bus.on('OrderFilled', (e) => {
+        this.afterFill(e.data.intentId);
+        // A fill can come after its order ended (a late fill of a cancelled or unknown entry): the position it makes needs its ticks.
+        this.syncStreams();
+      }, 'trading fills'),
       bus.on('OrderStateChanged', (e) => {
         this.afterFill(e.data.intentId);
         // An entry that ended without a fill holds nothing: its option's ticks can stop.
-        if (isFinal(e.data.to)) this.releaseIdle();
+        if (isFinal(e.data.to)) this.syncStreams();
       }, 'trading order states'),
+      bus.on('OrderPlaceFailed', () => this.syncStreams(), 'trading streams'),
       bus.on('ExitTriggered', (e) => this.track(this.exit(e.data)), 'trading exits'),
       bus.on('RiskHalted', (e) => {
         if (e.data.scope === 'all') this.exitAll('risk', `risk halted: ${e.data.reason}`);
@@ -186,10 +192,7 @@ export class TradingDesk implements TradingState {
    */
   resume(): { ladders: number; steps: string[]; entries: string[]; exits: string[] } {
     // First the options held or being ordered: their ticks mark the positions and price the ladder steps.
-    const refs = new Map<string, InstrumentRef>();
-    for (const p of this.positions.open()) refs.set(refKey(p), { exchange: p.exchange, token: p.token });
-    for (const o of this.book.working()) refs.set(refKey(o.intent), { exchange: o.intent.exchange, token: o.intent.token });
-    if (refs.size > 0) this.stream([...refs.values()]);
+    this.syncStreams();
     const ladders = this.orders.resume();
     for (const id of this.reconciler.stepsBehind) this.track(this.orders.resendStep(id));
     const entries = this.resumeEntries();
@@ -307,7 +310,7 @@ export class TradingDesk implements TradingState {
     this.closingNow.add(intent.positionId);
     this.track(this.o.journal.durable('PositionClosed', closed).then(() => {
       this.closingNow.delete(intent.positionId);
-      this.releaseIdle();
+      this.syncStreams();
       const halt = this.risk.checkStreak(this.o.clock.now());
       if (halt !== undefined) return this.o.journal.durable('RiskHalted', halt);
     }));
@@ -345,14 +348,15 @@ export class TradingDesk implements TradingState {
     if (signal === undefined || signal.action !== 'entry' || this.entriesStopped) return;
     const ref: InstrumentRef = { exchange: pick.exchange, token: pick.token };
     const k = refKey(ref);
-    this.entering.set(k, (this.entering.get(k) ?? 0) + 1);
+    const e = this.entering.get(k);
+    if (e === undefined) this.entering.set(k, { ref, n: 1 });
+    else e.n++;
+    this.syncStreams();
     try {
       await this.enterOn(ref, pick, signal, resend);
     } finally {
-      const n = this.entering.get(k)! - 1;
-      if (n > 0) this.entering.set(k, n);
-      else this.entering.delete(k);
-      this.releaseIdle();
+      if (--this.entering.get(k)!.n === 0) this.entering.delete(k);
+      this.syncStreams();
     }
   }
 
@@ -361,7 +365,6 @@ export class TradingDesk implements TradingState {
     const skip = (reason: string, detail: string, values: Payload<'EntrySkipped'>['values'] = {}): void =>
       bus.emit('EntrySkipped', { signalId: pick.signalId, underlying: pick.underlying, reason, detail, values });
     const inst = this.o.instruments()?.get(ref);
-    this.stream([ref]);
     // The picker's quote is as fresh as a tick (it was taken for this signal): no second request.
     if (pick.ltp !== undefined && this.fresh(ref) === undefined) this.ticks.set(refKey(ref), { ltp: pick.ltp, at: clock.now() });
     const tick = await this.price(ref);
@@ -477,30 +480,38 @@ export class TradingDesk implements TradingState {
   }
 
   // ── option streams ─────────────────────────────────────────────────────────
-  private stream(refs: InstrumentRef[]): void {
-    for (const r of refs) this.streamed.set(refKey(r), r);
-    this.o.subscribe(refs);
+  /** Options something needs the ticks of: an open position, a working order, an entry in progress. */
+  private refsInUse(): Map<string, InstrumentRef> {
+    const used = new Map<string, InstrumentRef>();
+    for (const [k, e] of this.entering) used.set(k, e.ref);
+    for (const p of this.positions.open()) used.set(refKey(p), { exchange: p.exchange, token: p.token });
+    for (const o of this.book.working()) used.set(refKey(o.intent), { exchange: o.intent.exchange, token: o.intent.token });
+    return used;
   }
 
   /**
-   * Stops the ticks of every option the desk streams that nothing needs any more: no open
-   * position, no working order, no entry in progress. A contract traded once used to stream
-   * until it expired (bars and ledger lines every minute, subscriptions replayed on each
-   * reconnect); a new entry on it subscribes it again, and the feed answers with its quote.
+   * Streams exactly the options in use: subscribes the ones that came into use (an entry, a restart's
+   * held options, a fill that came after its order ended) and stops the rest. A contract traded once
+   * used to stream until it expired (bars and ledger lines every minute, subscriptions replayed on
+   * each reconnect); a new entry on it subscribes it again, and the feed answers with its quote.
    */
-  private releaseIdle(): void {
-    if (this.streamed.size === 0) return;
-    const used = new Set(this.entering.keys());
-    for (const p of this.positions.open()) used.add(refKey(p));
-    for (const o of this.book.working()) used.add(refKey(o.intent));
-    const idle: InstrumentRef[] = [];
+  private syncStreams(): void {
+    const used = this.refsInUse();
+    const start: InstrumentRef[] = [];
+    for (const [k, r] of used) {
+      if (this.streamed.has(k)) continue;
+      this.streamed.set(k, r);
+      start.push(r);
+    }
+    const stop: InstrumentRef[] = [];
     for (const [k, r] of this.streamed) {
       if (used.has(k)) continue;
-      idle.push(r);
       this.streamed.delete(k);
       this.ticks.delete(k);
+      stop.push(r);
     }
-    if (idle.length > 0) this.o.unsubscribe(idle);
+    if (start.length > 0) this.o.subscribe(start);
+    if (stop.length > 0) this.o.unsubscribe(stop);
   }
 
   // ── prices ─────────────────────────────────────────────────────────────────

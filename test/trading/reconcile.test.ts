@@ -47,6 +47,7 @@ function setup(o: { orders?: Order[]; positions?: Position[]; config?: (c: Confi
   let placed = 0;
   const sent: { side: string; tag: string; qty: number }[] = [];
   const subscribed: string[] = [];
+  const unsubscribed: string[] = [];
   const broker: Pick<Broker, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'quotes' | 'orderBook' | 'positions'> = {
     placeOrder: async (r) => {
       sent.push({ side: r.side, tag: r.tag ?? '', qty: r.qty });
@@ -61,13 +62,13 @@ function setup(o: { orders?: Order[]; positions?: Position[]; config?: (c: Confi
   const index = new InstrumentIndex([CE, OTHER]);
   const desk = new TradingDesk({
     bus, clock, calendar, config, journal: new BusJournal(bus), broker, instruments: () => index,
-    subscribe: (refs) => void subscribed.push(...refs.map((r) => r.token)), unsubscribe: () => {}, vix: { exchange: 'NSE', token: '99926017' },
+    subscribe: (refs) => void subscribed.push(...refs.map((r) => r.token)), unsubscribe: (refs) => void unsubscribed.push(...refs.map((r) => r.token)), vix: { exchange: 'NSE', token: '99926017' },
   });
   // The ledger of the day so far (recorded at `pastAt`, by default now), replayed as a restart does.
   for (const [type, data] of o.past ?? []) desk.apply({ type, ts: o.pastAt ?? clock.now(), data } as RustroEvent);
   desk.start();
   const of = <T extends EventType>(t: T) => events.filter((e) => e.type === t).map((e) => e.data as Payload<T>);
-  return { desk, bus, clock, dir, of, placedCount: () => placed, sent, subscribed };
+  return { desk, bus, clock, dir, of, placedCount: () => placed, sent, subscribed, unsubscribed };
 }
 
 describe('reconciliation', () => {
@@ -242,6 +243,19 @@ describe('reconciliation', () => {
       await new Promise((r) => setTimeout(r, 10));
       expect(working.placedCount()).toBe(0);
     });
+  });
+
+  it('an option streams while an order or a position needs it: a cancelled entry stops it, a late fill of that order streams it again', async () => {
+    const t = setup({ past: [['OrderIntentRecorded', intent('I9')], ['OrderPlaced', { intentId: 'I9', orderId: 'B9', foundByTag: false }]] });
+    t.desk.resume(); // a restart: the working entry's option streams
+    expect(t.subscribed).toEqual([CE.token]);
+    t.bus.emit('OrderUpdated', { orderId: 'B9', tag: 'I9', state: 'cancelled', rawStatus: 'cancelled', filledQty: 0, avgFillPrice: 0, source: 'stream' });
+    expect(t.unsubscribed).toEqual([CE.token]);
+    // The exchange filled it before the cancel took: the fill arrives after the order ended, and opens a position.
+    t.bus.emit('OrderUpdated', { orderId: 'B9', tag: 'I9', state: 'filled', rawStatus: 'complete', filledQty: 100, avgFillPrice: 120, source: 'stream' });
+    expect(t.desk.positions.open().map((p) => openQty(p))).toEqual([100]);
+    expect(t.subscribed).toEqual([CE.token, CE.token]);
+    expect(t.unsubscribed).toEqual([CE.token]);
   });
 
   it('paper mode: the ledger is the books, nothing to compare', async () => {
