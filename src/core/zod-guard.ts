@@ -42,10 +42,11 @@ const PRIMITIVES = new Set(['string', 'number', 'boolean', 'null', 'enum', 'lite
 
 /** What generated code may refer to (regexes, value sets, helper functions), as `r0`, `r1`, …; and a counter for fresh names. */
 type Ctx = { refs: unknown[]; names: number };
+const newCtx = (): Ctx => ({ refs: [], names: 0 });
 
 /** The guard for `schema`, or undefined if it uses a feature this compiler does not know. */
 export function compileGuard(schema: z.ZodType): Guard | undefined {
-  const ctx: Ctx = { refs: [], names: 0 };
+  const ctx = newCtx();
   const test = expr(schema, 'v', ctx);
   return test === undefined ? undefined : build(ctx, `return function guard(v) { return ${test}; };`);
 }
@@ -64,6 +65,9 @@ function ref(ctx: Ctx, value: unknown): string {
 /** A JS boolean expression: does the value in variable `x` pass `schema`? */
 function expr(schema: z.ZodType, x: string, ctx: Ctx): string | undefined {
   const d = defOf(schema);
+  // Only strings, numbers and arrays have checks read below; on anything else a check is a refine()
+  // the guard cannot run, and saying yes past it would write a line zod refuses.
+  if (d.type !== 'string' && d.type !== 'number' && d.type !== 'array' && checksOf(d).length > 0) return undefined;
   switch (d.type) {
     case 'string':
       return stringExpr(checksOf(d), x, ctx);
@@ -88,11 +92,11 @@ function expr(schema: z.ZodType, x: string, ctx: Ctx): string | undefined {
     case 'union':
       return unionExpr(d.options ?? [], x, ctx);
     case 'array':
-      return helperCall(arrayGuard(d, ctx), x, ctx);
+      return helperCall(arrayGuard(d), x, ctx);
     case 'object':
-      return helperCall(objectGuard(d, ctx), x, ctx);
+      return helperCall(objectGuard(d), x, ctx);
     case 'record':
-      return helperCall(recordGuard(d, ctx), x, ctx);
+      return helperCall(recordGuard(d), x, ctx);
     default:
       return undefined;
   }
@@ -105,21 +109,31 @@ function helperCall(helper: Guard | undefined, x: string, ctx: Ctx): string | un
 /** A finite number as JS source. */
 const num = (n: number): string => (Object.is(n, -0) ? '0' : String(n));
 
-function stringExpr(checks: Check[], x: string, ctx: Ctx): string | undefined {
+/** The length checks among `checks` as one condition on `x.length` (undefined: a bound that is not a finite number). */
+function lengthExpr(checks: Check[], x: string): string | undefined {
   let min = 0;
   let max = Infinity;
-  const parts = [`typeof ${x} === "string"`];
   for (const c of checks) {
     if (c.check === 'min_length') min = Math.max(min, c.minimum!);
     else if (c.check === 'max_length') max = Math.min(max, c.maximum!);
     else if (c.check === 'length_equals') (min = Math.max(min, c.value!)), (max = Math.min(max, c.value!));
-    else if (c.check === 'string_format' && c.format === 'regex' && c.pattern instanceof RegExp && !c.pattern.global && !c.pattern.sticky) {
+  }
+  if (!(Number.isFinite(min) && (max === Infinity || Number.isFinite(max)))) return undefined;
+  return `${x}.length >= ${num(min)}${max === Infinity ? '' : ` && ${x}.length <= ${num(max)}`}`;
+}
+
+const LENGTH_CHECKS = new Set(['min_length', 'max_length', 'length_equals']);
+
+function stringExpr(checks: Check[], x: string, ctx: Ctx): string | undefined {
+  const length = lengthExpr(checks, x);
+  if (length === undefined) return undefined;
+  const parts = [`typeof ${x} === "string"`, length];
+  for (const c of checks) {
+    if (LENGTH_CHECKS.has(c.check)) continue;
+    if (c.check === 'string_format' && c.format === 'regex' && c.pattern instanceof RegExp && !c.pattern.global && !c.pattern.sticky) {
       parts.push(`${ref(ctx, c.pattern)}.test(${x})`);
     } else return undefined;
   }
-  if (!(Number.isFinite(min) && (max === Infinity || Number.isFinite(max)))) return undefined;
-  if (min > 0) parts.splice(1, 0, `${x}.length >= ${num(min)}`);
-  if (max !== Infinity) parts.splice(1, 0, `${x}.length <= ${num(max)}`);
   return `(${parts.join(' && ')})`;
 }
 
@@ -159,22 +173,17 @@ function unionExpr(options: z.ZodType[], x: string, ctx: Ctx): string | undefine
   return parts.length === 0 ? 'false' : `(${parts.join(' || ')})`;
 }
 
-function arrayGuard(d: Def, ctx: Ctx): Guard | undefined {
-  let min = 0;
-  let max = Infinity;
-  for (const c of checksOf(d)) {
-    if (c.check === 'min_length') min = Math.max(min, c.minimum!);
-    else if (c.check === 'max_length') max = Math.min(max, c.maximum!);
-    else if (c.check === 'length_equals') (min = Math.max(min, c.value!)), (max = Math.min(max, c.value!));
-    else return undefined;
-  }
-  const inner: Ctx = { refs: [], names: ctx.names };
+function arrayGuard(d: Def): Guard | undefined {
+  const checks = checksOf(d);
+  const length = lengthExpr(checks, 'v');
+  if (length === undefined || checks.some((c) => !LENGTH_CHECKS.has(c.check))) return undefined;
+  const inner = newCtx();
   const e = `e${inner.names++}`;
   const element = expr(d.element!, e, inner);
-  if (element === undefined || !Number.isFinite(min)) return undefined;
+  if (element === undefined) return undefined;
   // A hole or an extra property is a key the parsed array would not have.
   return build(inner, `return function guard(v) {
-    if (!Array.isArray(v) || v.length < ${num(min)}${max === Infinity ? '' : ` || v.length > ${num(max)}`}) return false;
+    if (!(Array.isArray(v) && ${length})) return false;
     for (let i = 0; i < v.length; i++) { const ${e} = v[i]; if (!(${element})) return false; }
     let keys = 0;
     for (const k in v) keys++;
@@ -183,9 +192,9 @@ function arrayGuard(d: Def, ctx: Ctx): Guard | undefined {
 }
 
 /** zod's default (stripping) object: every shape key checked, and any other enumerable key refused (it would be dropped). */
-function objectGuard(d: Def, ctx: Ctx): Guard | undefined {
+function objectGuard(d: Def): Guard | undefined {
   if (d.catchall !== undefined) return undefined;
-  const inner: Ctx = { refs: [], names: ctx.names };
+  const inner = newCtx();
   const keys = Object.keys(d.shape ?? {});
   const lines: string[] = [];
   for (const k of keys) {
@@ -204,10 +213,10 @@ function objectGuard(d: Def, ctx: Ctx): Guard | undefined {
 }
 
 /** A record with plain string keys: a plain object, no symbol keys, no `__proto__` (zod drops it), every value checked. */
-function recordGuard(d: Def, ctx: Ctx): Guard | undefined {
+function recordGuard(d: Def): Guard | undefined {
   const key = defOf(d.keyType!);
   if (key.type !== 'string' || checksOf(key).length > 0) return undefined;
-  const inner: Ctx = { refs: [], names: ctx.names };
+  const inner = newCtx();
   const x = `x${inner.names++}`;
   const value = expr(d.valueType!, x, inner);
   if (value === undefined) return undefined;

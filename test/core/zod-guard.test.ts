@@ -143,5 +143,10 @@ describe('zod guard', () => {
     expect(compileGuard(z.union([z.object({ a: z.string() }), z.object({ b: z.string() })]))).toBeUndefined();
     expect(compileGuard(z.string().transform((s) => s.length))).toBeUndefined();
     expect(compileGuard(z.number().multipleOf(5))).toBeUndefined();
+    // A refine on an object, a record, a union or an enum: a check the guard cannot run.
+    expect(compileGuard(z.object({ a: z.number() }).refine((o) => o.a > 5))).toBeUndefined();
+    expect(compileGuard(z.object({ r: z.record(z.string(), z.number()).refine(() => true) }))).toBeUndefined();
+    expect(compileGuard(z.union([z.string(), z.number()]).superRefine(() => {}))).toBeUndefined();
+    expect(compileGuard(z.enum(['a', 'b']).refine((v) => v === 'a'))).toBeUndefined();
   });
 });
