@@ -19,7 +19,9 @@
  * one is the next trading day's `broker.daily_login_ist`. A failed morning is
  * network work and is retried on `ioClock`, every minute.
  *
- * The morning routine (and `connect` at start) is the only thing that logs in.
+ * After the session's midnight, the morning routine (and `connect` at start) is
+ * the only thing that logs in; within the day a refused token is renewed
+ * (refresh, else login).
  * The session's end is on `clock` too (the adapter's `marketClock`): from the
  * broker's midnight until the next morning, nothing renews it — not a REST
  * call's AG8001, not a socket's 401/403 — no request leaves with the dead
@@ -115,10 +117,7 @@ export class BrokerLink {
           isSessionOpen: () => calendar.isSessionOpen(clock.now()),
           // A 401 renews the session (refresh, else login) only within its day; after its midnight
           // the renewal is refused and the feed waits for the morning (sessionEnded).
-          onAuthRejected: async () => {
-            const auth = this.broker.auth;
-            await auth.renew(auth.current()?.generation ?? 0, 'market-data socket refused the token');
-          },
+          onAuthRejected: () => creds.renew('market-data socket refused the token'),
           sessionEnded: creds.sessionEnded,
           ...(this.recorder === undefined ? {} : { recorder: this.recorder }),
           options: {

@@ -77,7 +77,7 @@ class ReplayFeed implements TickStream {
     if (q !== undefined) this.snapshots.push(q);
   }
 
-  unsubscribe(refs: InstrumentRef[], _mode?: FeedMode): void {
+  unsubscribe(refs: InstrumentRef[]): void {
     for (const r of refs) this.modes.delete(r.token);
     this.tokenSet = undefined;
   }
@@ -139,11 +139,10 @@ class ReplayFeed implements TickStream {
   }
 }
 
-/** Whether two contracts make the same master row (every field masterRow reads). */
+/** Whether two contracts make the same master row: every field `masterRow` reads. */
 function sameRow(a: SimInstrument, b: SimInstrument): boolean {
   return a.token === b.token && a.symbol === b.symbol && a.name === b.name && a.segment === b.segment && a.type === b.type &&
-    a.expiry === b.expiry && a.strike === b.strike && a.optionType === b.optionType && a.lotSize === b.lotSize &&
-    a.tickSize === b.tickSize && a.freezeQty === b.freezeQty && a.underlyingToken === b.underlyingToken;
+    a.expiry === b.expiry && a.strike === b.strike && a.lotSize === b.lotSize && a.tickSize === b.tickSize && a.freezeQty === b.freezeQty;
 }
 
 const refused = (what: string) => async (): Promise<never> => {

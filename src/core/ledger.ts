@@ -18,7 +18,7 @@
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { istDate } from './clock.js';
+import { istDate, istToMillis } from './clock.js';
 import { isDurable, type RustroEvent } from './events.js';
 import { GENESIS, chainHash, checkEvent, encodeBody, withHash } from './ledger/format.js';
 import { ledgerFiles } from './ledger/read.js';
@@ -228,7 +228,7 @@ export class Ledger {
       this.file = join(this.dir, `${day}.jsonl`);
       this.prevH = GENESIS;
     }
-    this.dayStart = Date.parse(`${day}T00:00:00+05:30`);
+    this.dayStart = istToMillis(day);
     this.dayEnd = this.dayStart + 86_400_000; // IST has no DST
   }
 

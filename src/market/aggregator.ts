@@ -105,8 +105,8 @@ type Inst = {
   gapTo: number;
   /** Feed-clock time of the latest accepted tick. */
   lastRecv: number;
-  /** Its feed was stopped (unsubscribed) and not started again: its bars need not wait for silence, and late stragglers are ignored. */
-  stopped: boolean;
+  /** Unsubscribed (its feed stopped) and not started again: its bars need not wait for silence, and late stragglers are ignored. */
+  unsubscribed: boolean;
 };
 
 export class Aggregator {
@@ -142,7 +142,7 @@ export class Aggregator {
     if (inst === undefined || inst.token !== t.token || inst.exchange !== t.exchange) inst = this.lastInst = this.inst(t.exchange, t.token);
     // Unsubscribed: a tick already on its way when the request left would change the bars by how many made it,
     // which differs run to run. Not counted as a drop: it is expected, and the feed was told to stop.
-    if (inst.stopped) return;
+    if (inst.unsubscribed) return;
     const ts = t.exchTs;
     let w = inst.win;
     if (w === undefined || ts < w.open || ts >= w.close) {
@@ -221,9 +221,13 @@ export class Aggregator {
     }
   }
 
+  private find(ref: InstrumentRef): Inst | undefined {
+    return this.byExchange.get(ref.exchange)?.get(ref.token);
+  }
+
   /** The bar in progress (a copy), or undefined if none is open. */
   partial(ref: InstrumentRef, tf: Timeframe): Bar | undefined {
-    const inst = this.byExchange.get(ref.exchange)?.get(ref.token);
+    const inst = this.find(ref);
     const i = this.timeframes.indexOf(tf);
     const b = inst?.bars[i];
     return inst === undefined || b === undefined ? undefined : this.toBar(inst, i, b);
@@ -231,7 +235,7 @@ export class Aggregator {
 
   /** The latest accepted tick's exchange time for an instrument (undefined: none yet). */
   lastTickAt(ref: InstrumentRef): number | undefined {
-    const inst = this.byExchange.get(ref.exchange)?.get(ref.token);
+    const inst = this.find(ref);
     return inst === undefined || inst.lastTs === -Infinity ? undefined : inst.lastTs;
   }
 
@@ -271,7 +275,7 @@ export class Aggregator {
         // session has no more ticks to give it, and waiting for the feed's silence (real time in a
         // replay) let a night pass first, closing the day's last bars on a later day.
         const last = inst.win !== undefined && b.end >= inst.win.close;
-        if (now >= due && (silent || last || inst.stopped)) this.closeBar(inst, i, b, 'clock');
+        if (now >= due && (silent || last || inst.unsubscribed)) this.closeBar(inst, i, b, 'clock');
         else {
           // Due but its ticks still arrive: look again a grace period later.
           const at = now >= due ? now + Math.max(grace, 1) : due;
@@ -285,14 +289,14 @@ export class Aggregator {
   /**
    * The feed of these instruments was stopped (an option nothing holds any more): their open bars close
    * at their end + grace on the market clock, as a session's last bars do, instead of waiting for the
-   * feed's silence — on the feed's clock, which in a replay is real time, so they closed hours of
+   * feed's silence — on the feed's clock, which in a sim session is real time, so they closed hours of
    * market time later and at a moment that differed run to run. Their ticks are ignored until
    * `feedStarted`.
    */
   feedStopped(refs: readonly InstrumentRef[]): void {
     for (const r of refs) {
-      const inst = this.byExchange.get(r.exchange)?.get(r.token);
-      if (inst !== undefined) inst.stopped = true;
+      const inst = this.find(r);
+      if (inst !== undefined) inst.unsubscribed = true;
     }
   }
 
@@ -304,9 +308,9 @@ export class Aggregator {
   feedStarted(refs: readonly InstrumentRef[]): void {
     const now = this.clock?.now() ?? -Infinity;
     for (const r of refs) {
-      const inst = this.byExchange.get(r.exchange)?.get(r.token);
-      if (inst === undefined || !inst.stopped) continue;
-      inst.stopped = false;
+      const inst = this.find(r);
+      if (inst === undefined || !inst.unsubscribed) continue;
+      inst.unsubscribed = false;
       for (let i = 0; i < inst.bars.length; i++) {
         const b = inst.bars[i];
         if (b !== undefined && b.end <= now) this.closeBar(inst, i, b, 'clock');
@@ -353,7 +357,7 @@ export class Aggregator {
    * Undefined when there is nothing to fill.
    */
   gapOf(ref: InstrumentRef, now: number, since?: number): { from: number; to: number } | undefined {
-    const inst = this.byExchange.get(ref.exchange)?.get(ref.token);
+    const inst = this.find(ref);
     const from = since ?? inst?.gapFrom ?? NaN;
     if (from !== from) return undefined;
     const gapTo = inst?.gapTo ?? NaN;
@@ -439,7 +443,7 @@ export class Aggregator {
         bars: new Array<LiveBar | undefined>(n).fill(undefined),
         lastClosed: new Array<number>(n).fill(-Infinity),
         minTs: -Infinity, lastTs: -Infinity, lastLtp: NaN, lastCum: -1,
-        cumBase: NaN, volumeSeen: false, gapFrom: NaN, gapTo: NaN, lastRecv: -Infinity, stopped: false,
+        cumBase: NaN, volumeSeen: false, gapFrom: NaN, gapTo: NaN, lastRecv: -Infinity, unsubscribed: false,
       };
       m.set(token, inst);
       this.all.push(inst);

@@ -45,6 +45,8 @@ export type FeedCredentials = {
   feedToken(): Secret | undefined;
   /** The session ended at midnight IST (market time) and no login has made a new one (`SmartApiAuth.ended`). */
   sessionEnded(): boolean;
+  /** A socket refused the token: renew the session the socket had (refused after its midnight: see `SmartApiAuth`). */
+  renew(reason: string): Promise<void>;
 };
 
 export type SmartApiBrokerOptions = {
@@ -92,10 +94,11 @@ export class SmartApiBroker implements Broker {
       jwt: () => this.auth.jwt,
       feedToken: () => this.auth.feedToken,
       sessionEnded: () => this.auth.ended,
+      renew: (reason) => this.auth.renew(this.auth.current()?.generation ?? 0, reason),
     };
     this.ticks = typeof opts.ticks === 'function' ? opts.ticks(feedCreds) : opts.ticks;
     this.orderUpdates = new OrderUpdates(
-      { ...feedCreds, renew: (reason) => this.auth.renew(this.auth.current()?.generation ?? 0, reason) },
+      feedCreds,
       () => this.orders.orderBook(),
       bus,
       clock,

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { istToMillis } from '../../core/clock.js';
 import { findRepoPath } from '../../core/repo-path.js';
 import { type BarSeries, type DailyRow, loadDailyBars, loadMinuteBars } from './bars.js';
-import { TradingCalendar, weekday } from '../../market/calendar.js';
+import { DEFAULT_CALENDAR_DIR, TradingCalendar, weekday } from '../../market/calendar.js';
 import { FnoSpecs, INDICES, type IndexInfo, type Underlying, VIX_INFO, listedExpiries, optionSymbol, optionToken, strikesAround } from './contracts.js';
 import { BsFixed, OPTION_TICK, bidAsk, bookAround, ltpOf, moneyness, roundTick, smileIv, yearsToExpiry } from './options.js';
 import { hash4, hashString, hashUnit } from './rng.js';
@@ -270,7 +270,7 @@ export class ReplayMarket implements SimMarket {
     this.vixOverride = opts.vixLevel;
 
     const dataDir = opts.dataDir ?? findRepoPath('data/market');
-    const calDir = opts.calendarDir ?? findRepoPath('config/calendar');
+    const calDir = opts.calendarDir ?? DEFAULT_CALENDAR_DIR;
     const series = seriesFor(dataDir, opts.bars, day);
     const vixFile = findDataFile(dataDir, 'indiavix_1d_', false);
     this.realVix = vixFile === undefined ? [] : loadDailyBars(vixFile);
@@ -854,7 +854,7 @@ function seriesFor(dataDir: string, bars: MarketOptions['bars'], day: string): R
 export function consecutiveSessions(o: { from: string; count?: number; to?: string; dataDir?: string; calendarDir?: string }): string[] {
   const bundled = bundledSessions(o.dataDir);
   const have = new Set(bundled);
-  const calDir = o.calendarDir ?? findRepoPath('config/calendar');
+  const calDir = o.calendarDir ?? DEFAULT_CALENDAR_DIR;
   let cs = calendarCache.get(calDir);
   if (cs === undefined) calendarCache.set(calDir, (cs = { cal: TradingCalendar.load(calDir), specs: FnoSpecs.load(calDir) }));
   const cal = cs.cal;

@@ -96,10 +96,9 @@ export class MinutePath {
       v1 = needH ? H : L;
     }
 
-    const range = H - L;
-    if (p1 < 0) this.bridge(0, O, n - 1, C, H, L, range);
-    else if (p2 < 0) { this.bridge(0, O, p1, v1, H, L, range); this.bridge(p1, v1, n - 1, C, H, L, range); }
-    else { this.bridge(0, O, p1, v1, H, L, range); this.bridge(p1, v1, p2, v2, H, L, range); this.bridge(p2, v2, n - 1, C, H, L, range); }
+    if (p1 < 0) this.bridge(0, O, n - 1, C, H, L);
+    else if (p2 < 0) { this.bridge(0, O, p1, v1, H, L); this.bridge(p1, v1, n - 1, C, H, L); }
+    else { this.bridge(0, O, p1, v1, H, L); this.bridge(p1, v1, p2, v2, H, L); this.bridge(p2, v2, n - 1, C, H, L); }
 
     let h = -Infinity;
     let l = Infinity;
@@ -118,13 +117,13 @@ export class MinutePath {
    * and rounded to the grid. A method, not a closure in `fill`: a closure per
    * minute filled was a function object (and, under tsx, a name set on it).
    */
-  private bridge(i0: number, x0: number, i1: number, x1: number, H: number, L: number, range: number): void {
+  private bridge(i0: number, x0: number, i1: number, x1: number, H: number, L: number): void {
     const { px, rng, inv } = this;
     const m = i1 - i0;
     px[i0] = x0;
     px[i1] = x1;
     if (m <= 1) return;
-    const sigma = (range * 0.3) / Math.sqrt(m);
+    const sigma = ((H - L) * 0.3) / Math.sqrt(m);
     let w = 0;
     for (let j = 1; j < m; j++) {
       w += (rng.next() * 2 - 1) * sigma;
