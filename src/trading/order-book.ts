@@ -346,17 +346,14 @@ export class OrderBook {
    * book never knew them either; without this a daemon that runs for months
    * keeps every order it ever made. A working order is never forgotten.
    */
-  forget(gone: (o: BookOrder) => boolean): number {
-    let n = 0;
+  forget(gone: (o: BookOrder) => boolean): void {
     for (const [id, o] of this.orders) {
       if (!FINAL.has(o.state) || !gone(o)) continue;
       this.orders.delete(id);
       if (o.orderId !== undefined && this.byOrder.get(o.orderId) === id) this.byOrder.delete(o.orderId);
       if (this.byTagMap.get(o.intent.tag) === id) this.byTagMap.delete(o.intent.tag);
       for (const f of o.fills) this.fillIds.delete(f.fillId);
-      n++;
     }
-    return n;
   }
 
   /** A deep, plain copy of the book (for comparisons and diagnostics). */

@@ -149,9 +149,7 @@ export class PositionBook {
         };
         if (p.rules.stopLossPct > 0) p.stop = d.avgPrice * (1 - p.rules.stopLossPct / 100);
         this.byId.set(p.id, p);
-        let set = this.byToken.get(p.token);
-        if (set === undefined) this.byToken.set(p.token, (set = new Set()));
-        set.add(p);
+        this.watch(p);
         return;
       }
       case 'PositionClosed': {
@@ -181,6 +179,11 @@ export class PositionBook {
       stop: NaN, high: -Infinity, trailing: false, locked: false, stopBy: 'stop_loss', ltp: NaN, exiting: undefined, exitReason: undefined, entryWorking: true, closed: false, openedAt: at,
     };
     this.byId.set(p.id, p);
+    this.watch(p);
+  }
+
+  /** Marks `p` as one its option's ticks move. */
+  private watch(p: Position): void {
     let set = this.byToken.get(p.token);
     if (set === undefined) this.byToken.set(p.token, (set = new Set()));
     set.add(p);
@@ -197,7 +200,7 @@ export class PositionBook {
     p.orders.set(i.intentId, o);
     if (i.side === 'BUY') {
       // A fill reported after the entry's cancel still makes a position to watch.
-      if (p.boughtQty === 0 && !p.closed) this.byToken.get(p.token)?.add(p);
+      if (p.boughtQty === 0 && !p.closed) this.watch(p);
       p.boughtQty += qty;
       p.boughtValue += qty * price;
       p.high = Math.max(p.high, price);
@@ -213,11 +216,11 @@ export class PositionBook {
   /**
    * Forgets the positions that are over — closed, or whose entry ended without
    * a fill — unless `keep` holds one (an order of it still working), with
-   * their intents; returns their ids. For a day's rollover (`TradingDesk.apply`):
+   * their intents. For a day's rollover (`TradingDesk.apply`):
    * a restart replays only today's ledger and knows no earlier position that
    * is over either. Open positions and entries still working stay.
    */
-  forgetFinished(keep: (p: Position) => boolean): Set<string> {
+  forgetFinished(keep: (p: Position) => boolean): void {
     const gone = new Set<string>();
     for (const [id, p] of this.byId) {
       if (!(p.closed || (p.boughtQty === 0 && !p.entryWorking)) || keep(p)) continue;
@@ -225,11 +228,10 @@ export class PositionBook {
       gone.add(id);
       const set = this.byToken.get(p.token);
       set?.delete(p);
-      // The token's entry goes with its last position (a later entry on it makes a new one).
-      if (set !== undefined && set.size === 0 && ![...this.byId.values()].some((q) => q.token === p.token)) this.byToken.delete(p.token);
+      // An empty entry goes: watch() makes a new one for a later position on the token.
+      if (set !== undefined && set.size === 0) this.byToken.delete(p.token);
     }
     if (gone.size > 0) for (const [id, i] of this.intents) if (gone.has(i.positionId)) this.intents.delete(id);
-    return gone;
   }
 
   // ── queries ──────────────────────────────────────────────────────────────

@@ -131,8 +131,9 @@ export class TradingDesk implements TradingState {
   private rollDay(ts: number): void {
     this.dayEnd = istDayEnd(ts);
     const working = new Set(this.book.working().map((o) => o.intent.positionId));
-    const gone = this.positions.forgetFinished((p) => working.has(p.id));
-    this.book.forget((o) => gone.has(o.intent.positionId) || this.positions.get(o.intent.positionId) === undefined);
+    this.positions.forgetFinished((p) => working.has(p.id));
+    // Final orders of positions no longer kept (forgotten now, or earlier).
+    this.book.forget((o) => this.positions.get(o.intent.positionId) === undefined);
     this.signals.clear();
     this.entryFacts.picks.clear();
     this.entryFacts.skipped.clear();
