@@ -10,7 +10,8 @@
  * Names are past-tense facts. A new event is added here, and only here.
  */
 import { z } from 'zod';
-import { type Guard, compileGuard } from './zod-guard.js';
+import type { ByteSink } from './json-bytes.js';
+import { type JsonWriter, compileJsonWriter } from './zod-json.js';
 
 const nonEmpty = z.string().min(1);
 const finite = z.number().finite();
@@ -495,19 +496,20 @@ export function parsePayload<T extends EventType>(type: T, data: unknown): { ok:
   return { ok: true, data: parsed.data as Payload<T> };
 }
 
-/** Each type's payload schema compiled to an allocation-free check (zod-guard.ts), made on first use. */
-const guards = new Map<EventType, Guard | null>();
+/** Each type's payload schema compiled to a checking JSON writer (zod-json.ts), made on first use. */
+const writers = new Map<EventType, JsonWriter | null>();
 
 /**
- * Whether `parsePayload` would accept `data` as it is, answered without
- * building the parsed copy: the ledger's write path, which only needs yes or
- * no. A no here is not final (the guard is conservative): ask `parsePayload`
- * for the verdict and the message.
+ * Writes the payload's JSON to `out` and says yes if `parsePayload` would
+ * accept `data` as it is: the ledger's write path, answered without building
+ * zod's parsed copy. The bytes are what `parsePayload` would give, as JSON.
+ * No is not final (the writer is conservative), and leaves `out` to be
+ * rewound: ask `parsePayload` for the verdict and the message.
  */
-export function payloadFits(type: EventType, data: unknown): boolean {
-  let g = guards.get(type);
-  if (g === undefined) guards.set(type, (g = compileGuard(catalogue[type].schema) ?? null));
-  return g !== null && g(data);
+export function writePayload(type: EventType, data: unknown, out: ByteSink): boolean {
+  let w = writers.get(type);
+  if (w === undefined) writers.set(type, (w = compileJsonWriter(catalogue[type].schema) ?? null));
+  return w !== null && w(data, out);
 }
 
 /**

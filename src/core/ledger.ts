@@ -20,7 +20,8 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { istDate, istToMillis } from './clock.js';
 import { isDurable, type RustroEvent } from './events.js';
-import { GENESIS, chainHash, checkEvent, encodeBody, withHash } from './ledger/format.js';
+import { ByteSink } from './json-bytes.js';
+import { GENESIS, HASH_LEN, LINE_OVER_BODY, chainHashBytes, putLine, writeBody } from './ledger/format.js';
 import { ledgerFiles } from './ledger/read.js';
 import { repairTail, scanTail, syncDir, type LedgerRepair } from './ledger/repair.js';
 
@@ -77,6 +78,8 @@ export class Ledger {
   private dirty = false;
   private failed: Error | undefined;
   private closing: Promise<void> | undefined;
+  /** Where each line is built: the previous hash, then the body (see enqueue). */
+  private readonly line = new ByteSink();
 
   private constructor(
     private readonly dir: string,
@@ -158,16 +161,23 @@ export class Ledger {
   private enqueue(event: RustroEvent): Batch | Error {
     if (this.closing !== undefined) return new Error(`ledger ${this.dir} is closed: cannot append ${event?.type}`);
     if (this.failed !== undefined) return new Error(`ledger ${this.dir} failed earlier and takes no more appends: ${this.failed.message}`, { cause: this.failed });
-    const bad = checkEvent(event);
-    if (bad !== undefined) return new TypeError(`ledger: refusing to append an invalid event: ${bad}`);
-
-    const seq = ++this.seq;
+    // The line is built in bytes just after the previous hash, as the chain hashes them together (format.ts).
+    const out = this.line;
+    out.p = HASH_LEN;
+    try {
+      writeBody(out, this.seq + 1, event); // checks it: a refused event takes no seq
+    } catch (err) {
+      return err as TypeError;
+    }
+    const end = out.p;
+    ++this.seq;
     // Files follow the IST date of event time, but never go back to an older
     // day: a late event stamped before midnight goes in today's file, so seq
     // order and file order stay the same.
     if (!(event.ts >= this.dayStart && event.ts < this.dayEnd)) this.switchDay(event.ts);
-    const body = encodeBody(seq, event);
-    const h = chainHash(this.prevH, body);
+    const bytes = out.b;
+    for (let i = 0; i < HASH_LEN; i++) bytes[i] = this.prevH.charCodeAt(i);
+    const h = chainHashBytes(bytes.subarray(0, end));
     this.prevH = h;
 
     let b = this.pending;
@@ -176,16 +186,15 @@ export class Ledger {
       // A real, unref'd timer: this paces disk I/O, it is not trading logic (no Clock), and it must not keep the process alive.
       if (this.timer === undefined) this.timer = setTimeout(this.onTimer, this.opts.groupCommitMs).unref();
     }
-    const line = withHash(body, h);
+    const size = end - HASH_LEN + LINE_OVER_BODY;
     let part = b.parts[b.parts.length - 1];
     if (part === undefined || part.file !== this.file) b.parts.push((part = { file: this.file!, full: [], cur: EMPTY, len: 0 }));
-    // A UTF-8 char takes at most 3 bytes per UTF-16 unit: reserve the worst case.
-    if (part.cur.length - part.len < line.length * 3) {
+    if (part.cur.length - part.len < size) {
       if (part.len > 0) part.full.push(part.cur.subarray(0, part.len));
-      part.cur = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3));
+      part.cur = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, size));
       part.len = 0;
     }
-    part.len += part.cur.write(line, part.len, 'utf8');
+    part.len = putLine(part.cur, part.len, bytes, HASH_LEN, end, h);
     b.count++;
     if (isDurable(event.type)) b.sync = b.urgent = true;
     else if (b.count >= this.opts.groupCommitEvents) b.urgent = true;

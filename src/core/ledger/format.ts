@@ -6,7 +6,10 @@
  * Line: {"seq":N,"ts":MS,"type":"T","v":V,"data":{...},"h":"<12 hex>"}\n
  * body = the same JSON without the `h` member; h = H(prev_h + body), where
  * prev_h is the previous line's `h` in the same file, or GENESIS for a file's
- * first line, so every day file verifies on its own.
+ * first line, so every day file verifies on its own. The writer builds a line
+ * in bytes (`writeBody`, `putLine`) and reads it back as text nowhere; the
+ * text forms (`encodeBody`, `chainHash`, `withHash`) are the same bytes, for
+ * the readers and checks that hold lines as strings.
  *
  * Hash: the first 12 hex chars (48 bits) of SHA-256, via node's one-shot
  * `crypto.hash` (~0.7 µs per line here, vs ~1.8 µs for createHash(); SHA-1/MD5
@@ -14,32 +17,98 @@
  * a forger, so 48 bits are plenty and keep lines short.
  */
 import * as crypto from 'node:crypto';
-import { currentVersion, isEventType, parsePayload, payloadFits, type RustroEvent } from '../events.js';
+import { currentVersion, isEventType, parsePayload, writePayload, type RustroEvent } from '../events.js';
+import { ByteSink, asciiBytes } from '../json-bytes.js';
 
 export type LedgerRecord = RustroEvent & { seq: number; v: number; h: string };
 
 export const HASH_LEN = 12;
 export const GENESIS = '0'.repeat(HASH_LEN);
 
-type OneShot = (algorithm: string, data: string, outputEncoding: 'hex') => string;
+type OneShot = (algorithm: string, data: string | Uint8Array, outputEncoding: 'hex') => string;
 // crypto.hash exists from Node 20.12; engines allow 20.10, so fall back to createHash.
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
-const sha256Hex: (s: string) => string = oneShot !== undefined
-  ? (s) => oneShot('sha256', s, 'hex')
-  : (s) => crypto.createHash('sha256').update(s).digest('hex');
+const sha256Hex: (data: string | Uint8Array) => string = oneShot !== undefined
+  ? (data) => oneShot('sha256', data, 'hex')
+  : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 export function chainHash(prevH: string, body: string): string {
   return sha256Hex(prevH + body).slice(0, HASH_LEN);
 }
 
-/** The line without its hash, as the chain hashes it. `type` is a catalogue key: no escaping needed. */
-export function encodeBody(seq: number, event: RustroEvent): string {
-  return `{"seq":${seq},"ts":${event.ts},"type":"${event.type}","v":${currentVersion(event.type)},"data":${JSON.stringify(event.data)}}`;
+/** `chainHash` of the bytes `prevH + body` as the writer holds them (see `Ledger`): the same digest, no string built. */
+export function chainHashBytes(prevHAndBody: Uint8Array): string {
+  return sha256Hex(prevHAndBody).slice(0, HASH_LEN);
 }
+
+/**
+ * Writes the line without its hash, as the chain hashes it, to `out`, for an
+ * event checked first: the ledger never holds a line replay would refuse.
+ * Throws a TypeError naming what is wrong (`out` then holds garbage past where
+ * it was). The payload's keys are in its schema's order.
+ */
+export function writeBody(out: ByteSink, seq: number, event: RustroEvent): void {
+  if (typeof event !== 'object' || event === null) throw refusal('not an event object');
+  if (typeof event.type !== 'string' || !isEventType(event.type)) throw refusal(`unknown event type ${JSON.stringify(event.type)}`);
+  if (!Number.isSafeInteger(event.ts) || event.ts < 0) throw refusal(`${event.type}: bad ts ${String(event.ts)} (want epoch ms)`);
+  out.bytes(SEQ);
+  out.number(seq);
+  out.bytes(TS);
+  out.number(event.ts);
+  let typed = TYPED.get(event.type);
+  // `type` is a catalogue key: no escaping needed.
+  if (typed === undefined) TYPED.set(event.type, (typed = asciiBytes(`,"type":"${event.type}","v":${currentVersion(event.type)},"data":`)));
+  out.bytes(typed);
+  const data = out.p;
+  if (!writePayload(event.type, event.data, out)) {
+    out.p = data;
+    const parsed = parsePayload(event.type, event.data);
+    if (!parsed.ok) throw refusal(`${event.type} payload invalid: ${parsed.error}`);
+    out.utf8(JSON.stringify(parsed.data));
+  }
+  out.byte(0x7d);
+}
+
+const SEQ = asciiBytes('{"seq":');
+const TS = asciiBytes(',"ts":');
+/** Each event type's part of the envelope, in bytes: from the type to the payload. */
+const TYPED = new Map<string, Uint8Array>();
+
+/** `writeBody` as text. */
+export function encodeBody(seq: number, event: RustroEvent): string {
+  const out = new ByteSink();
+  writeBody(out, seq, event);
+  return out.b.toString('utf8', 0, out.p);
+}
+
+const refusal = (why: string): TypeError => new TypeError(`ledger: refusing to append an invalid event: ${why}`);
 
 /** The full line (with trailing newline) from a body and its hash. */
 export function withHash(body: string, h: string): string {
   return `${body.slice(0, -1)},"h":"${h}"}\n`;
+}
+
+/** How much longer a line is than its body. */
+export const LINE_OVER_BODY = 8 + HASH_LEN; // ,"h":"  +  12 hex  +  "}\n  −  the body's }
+
+/**
+ * `withHash` in bytes: the line for the body held in `src[from, to)` and its
+ * hash `h`, into `dst` at `at`, which has room for it; returns where it ends.
+ */
+export function putLine(dst: Buffer, at: number, src: Buffer, from: number, to: number, h: string): number {
+  src.copy(dst, at, from, to - 1);
+  let p = at + (to - 1 - from);
+  dst[p++] = 0x2c; // ,"h":"
+  dst[p++] = 0x22;
+  dst[p++] = 0x68;
+  dst[p++] = 0x22;
+  dst[p++] = 0x3a;
+  dst[p++] = 0x22;
+  for (let i = 0; i < HASH_LEN; i++) dst[p++] = h.charCodeAt(i);
+  dst[p++] = 0x22; // "}\n
+  dst[p++] = 0x7d;
+  dst[p++] = 0x0a;
+  return p;
 }
 
 const SUFFIX_LEN = 8 + HASH_LEN; // ,"h":"  +  12 hex  +  "}
@@ -96,16 +165,6 @@ function check(seq: unknown, ts: unknown, type: unknown, v: unknown, data: unkno
   const parsed = parsePayload(type, data);
   if (!parsed.ok) return `${type} payload invalid: ${parsed.error}`;
   return { seq, ts, type, v, data: parsed.data, h } as LedgerRecord;
-}
-
-/** Checks an event before it is written, so the ledger never holds a line replay would refuse. */
-export function checkEvent(event: RustroEvent): string | undefined {
-  if (typeof event !== 'object' || event === null) return 'not an event object';
-  if (typeof event.type !== 'string' || !isEventType(event.type)) return `unknown event type ${JSON.stringify(event.type)}`;
-  if (!Number.isSafeInteger(event.ts) || event.ts < 0) return `${event.type}: bad ts ${String(event.ts)} (want epoch ms)`;
-  if (payloadFits(event.type, event.data)) return undefined;
-  const parsed = parsePayload(event.type, event.data);
-  return parsed.ok ? undefined : `${event.type} payload invalid: ${parsed.error}`;
 }
 
 /**
