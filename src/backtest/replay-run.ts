@@ -30,8 +30,12 @@ import type { BacktestDay, BacktestTrade } from './stats.js';
 
 export type PlayedDay = { day: BacktestDay; trades: BacktestTrade[]; bars: number };
 
+/** While the ledger writes, the event loop turns once in this many replay steps (see stepTo). */
+const TURN_EVERY_STEPS = 16;
+
 export class ReplayRun {
   private readonly step: SimQuote[] = [];
+  private stepsWriting = 0;
   private lastDayWritten: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -117,9 +121,10 @@ export class ReplayRun {
       }
       if (this.daemon.busy || feed.flushSnapshots()) await this.settle();
       // The ledger writes through the event loop, and this loop runs a whole day without turning it: a
-      // write in flight would not finish until the close awaits it (~1 ms of idle a day). One turn per
-      // step while it is in flight lets it finish alongside the replay.
-      else if (this.daemon.ledger.writing) await new Promise((r) => setImmediate(r));
+      // write in flight would not finish until the close awaits it (~1 ms of idle a day). A turn every
+      // few steps while it is in flight lets it finish alongside the replay; a turn every step was
+      // ~150 turns a day, each a poll of the OS for I/O, for writes that take a few dozen steps.
+      else if (this.daemon.ledger.writing && ++this.stepsWriting % TURN_EVERY_STEPS === 0) await new Promise((r) => setImmediate(r));
     }
   }
 
