@@ -133,7 +133,9 @@ export class Daemon {
       journal.appended(event, written);
     }, 'ledger');
     bus.onAny((event) => {
-      // The level first: most events (ticks, minute bars) are below it, and their text would be thrown away.
+      // Ticks, the firehose, are never a line. Then the level: most other events (minute bars) are below
+      // it, and their text would be thrown away.
+      if (event.type === 'Tick') return;
       const level = severity(event);
       if (!log.isLevelEnabled(level)) return;
       const text = describe(event);
