@@ -18,7 +18,7 @@
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { istDate, istToMillis } from './clock.js';
+import { istDate, istDayEnd } from './clock.js';
 import { isDurable, type RustroEvent } from './events.js';
 import { ByteSink } from './json-bytes.js';
 import { GENESIS, HASH_LEN, LINE_OVER_BODY, chainHashBytes, putLine, writeBody } from './ledger/format.js';
@@ -237,8 +237,8 @@ export class Ledger {
       this.file = join(this.dir, `${day}.jsonl`);
       this.prevH = GENESIS;
     }
-    this.dayStart = istToMillis(day);
-    this.dayEnd = this.dayStart + 86_400_000; // IST has no DST
+    this.dayEnd = istDayEnd(ts);
+    this.dayStart = this.dayEnd - 86_400_000; // IST has no DST
   }
 
   private readonly onTimer = (): void => {

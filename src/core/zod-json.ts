@@ -32,6 +32,8 @@ export type JsonWriter = (value: unknown, out: ByteSink) => boolean;
 type Check = { check: string; minimum?: number; maximum?: number; value?: number; inclusive?: boolean; format?: string; pattern?: RegExp };
 type Def = {
   type: string;
+  /** A format schema (`z.int()`, `z.email()`) is its own check, with no `checks` list. */
+  check?: string;
   checks?: { _zod: { def: Check } }[];
   shape?: Record<string, z.ZodType>;
   catchall?: unknown;
@@ -40,25 +42,27 @@ type Def = {
   options?: z.ZodType[];
   keyType?: z.ZodType;
   valueType?: z.ZodType;
-  entries?: Record<string, unknown>;
-  values?: unknown[];
 };
 
 const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
-const checksOf = (d: Def): Check[] => (d.checks ?? []).map((c) => c._zod.def);
-const PRIMITIVES = new Set(['string', 'number', 'boolean', 'null', 'enum', 'literal']);
+const checksOf = (d: Def): Check[] => [...(d.check === undefined ? [] : [d as Check]), ...(d.checks ?? []).map((c) => c._zod.def)];
+/** The values an enum or literal accepts, as zod holds them (a numeric TS enum's reverse names are not among them). */
+const valuesOf = (s: z.ZodType): unknown[] => [...((s as unknown as { _zod: { values?: Set<unknown> } })._zod.values ?? [])];
 /**
  * Only strings, numbers and arrays have checks read below; on anything else a check is a refine()
  * the writer cannot run, and saying yes past it would write a line zod refuses.
  */
 const refined = (d: Def): boolean => d.type !== 'string' && d.type !== 'number' && d.type !== 'array' && checksOf(d).length > 0;
 
-/** What a generated function refers to (inner writers, regexes, value sets, byte fragments) as `r0`, `r1`, …; and a counter for fresh names. */
-type Ctx = { refs: unknown[]; names: number };
-const newCtx = (): Ctx => ({ refs: [], names: 0 });
+/** What a generated function refers to (inner writers, regexes, value sets, byte fragments) as `r0`, `r1`, …. */
+type Ctx = { refs: unknown[] };
+const newCtx = (): Ctx => ({ refs: [] });
 
 /** The writer for `schema`, or undefined if it uses a feature this compiler does not know. */
 export function compileJsonWriter(schema: z.ZodType): JsonWriter | undefined {
+  const d = defOf(schema);
+  // An object (every event payload) is its own writer: no wrapper call a line.
+  if (d.type === 'object') return refined(d) ? undefined : objectWriter(d);
   const ctx = newCtx();
   const code = write(schema, 'v', ctx);
   return code === undefined ? undefined : build(ctx, `return function write(v, o) { ${code} return true; };`);
@@ -67,7 +71,7 @@ export function compileJsonWriter(schema: z.ZodType): JsonWriter | undefined {
 /** Compiles a function body against the refs made so far (each bound to a local const). */
 function build(ctx: Ctx, body: string): JsonWriter {
   const locals = ctx.refs.map((_, i) => `const r${i} = refs[${i}];`).join('\n');
-  return new Function('refs', `'use strict';\n${locals}\n${body}`)(ctx.refs.slice()) as JsonWriter;
+  return new Function('refs', `'use strict';\n${locals}\n${body}`)(ctx.refs) as JsonWriter;
 }
 
 function ref(ctx: Ctx, value: unknown): string {
@@ -93,7 +97,7 @@ function write(schema: z.ZodType, x: string, ctx: Ctx): string | undefined {
     case 'enum':
     case 'literal': {
       const test = primitiveTest(schema, x, ctx);
-      return test === undefined ? undefined : `if (!${test}) return false; ${primitiveWrite(d, x, ctx)}`;
+      return test === undefined ? undefined : `if (!${test}) return false; ${primitiveWrite(schema, d, x, ctx)}`;
     }
     case 'nullable': {
       const inner = write(d.innerType!, x, ctx);
@@ -119,7 +123,7 @@ function helperCall(writer: JsonWriter | undefined, x: string, ctx: Ctx): string
 }
 
 /** A checked primitive's JSON. */
-function primitiveWrite(d: Def, x: string, ctx: Ctx): string {
+function primitiveWrite(schema: z.ZodType, d: Def, x: string, ctx: Ctx): string {
   switch (d.type) {
     case 'string':
       return `o.string(${x});`;
@@ -129,10 +133,8 @@ function primitiveWrite(d: Def, x: string, ctx: Ctx): string {
       return `o.bytes(${x} ? ${ref(ctx, asciiBytes('true'))} : ${ref(ctx, asciiBytes('false'))});`;
     case 'null':
       return fragment('null', ctx);
-    default: {
-      const values = d.type === 'enum' ? Object.values(d.entries ?? {}) : (d.values ?? []);
-      return values.every((v) => typeof v === 'string') ? `o.string(${x});` : `o.primitive(${x});`;
-    }
+    default:
+      return valuesOf(schema).every((v) => typeof v === 'string') ? `o.string(${x});` : `o.primitive(${x});`;
   }
 }
 
@@ -150,9 +152,8 @@ function primitiveTest(schema: z.ZodType, x: string, ctx: Ctx): string | undefin
     case 'null':
       return `(${x} === null)`;
     case 'enum':
-      return oneOfTest(Object.values(d.entries ?? {}), x, ctx);
     case 'literal':
-      return oneOfTest(d.values ?? [], x, ctx);
+      return oneOfTest(valuesOf(schema), x, ctx);
     default:
       return undefined;
   }
@@ -222,7 +223,7 @@ function oneOfTest(values: unknown[], x: string, ctx: Ctx): string | undefined {
 function unionTest(options: z.ZodType[], x: string, ctx: Ctx): string | undefined {
   const tests: string[] = [];
   for (const o of options) {
-    const t = PRIMITIVES.has(defOf(o).type) ? primitiveTest(o, x, ctx) : undefined;
+    const t = primitiveTest(o, x, ctx); // undefined for anything but a primitive
     if (t === undefined) return undefined;
     tests.push(t);
   }
@@ -234,7 +235,7 @@ function arrayWriter(d: Def): JsonWriter | undefined {
   const length = lengthTest(checks, 'v');
   if (length === undefined || checks.some((c) => !LENGTH_CHECKS.has(c.check))) return undefined;
   const inner = newCtx();
-  const e = `e${inner.names++}`;
+  const e = 'e';
   const element = write(d.element!, e, inner);
   if (element === undefined) return undefined;
   // A hole or an extra property is a key the parsed array would not have.
@@ -264,8 +265,8 @@ function objectWriter(d: Def): JsonWriter | undefined {
   let certain = false;
   let before = false;
   const lines: string[] = [];
-  for (const k of keys) {
-    const a = `a${inner.names++}`;
+  for (const [i, k] of keys.entries()) {
+    const a = `a${i}`;
     const field = defOf(shape[k]!);
     const optional = field.type === 'optional';
     const value = !optional ? write(shape[k]!, a, inner) : refined(field) ? undefined : write(field.innerType!, a, inner);
@@ -293,7 +294,7 @@ function recordWriter(d: Def): JsonWriter | undefined {
   const key = defOf(d.keyType!);
   if (key.type !== 'string' || checksOf(key).length > 0) return undefined;
   const inner = newCtx();
-  const x = `x${inner.names++}`;
+  const x = 'x';
   const value = write(d.valueType!, x, inner);
   if (value === undefined) return undefined;
   return build(inner, `return function write(v, o) {

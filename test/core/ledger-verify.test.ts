@@ -1,8 +1,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, verify } from '../../src/core/ledger.js';
-import { GENESIS, chainHash, encodeBody, withHash } from '../../src/core/ledger/format.js';
+import { ByteSink } from '../../src/core/json-bytes.js';
+import { GENESIS, LINE_OVER_BODY, chainHash, putLine, writeBody } from '../../src/core/ledger/format.js';
+import type { RustroEvent } from '../../src/core/events.js';
 import { opts, sampleEvent, sampleEvents, tempDir } from '../fixtures/ledger/events.js';
+
+/** A good line (no newline) for `event` at `seq` after the hash `prevH`, built as the ledger builds one. */
+function lineAfter(prevH: string, seq: number, event: RustroEvent): { line: string; h: string } {
+  const body = new ByteSink();
+  writeBody(body, seq, event);
+  const h = chainHash(prevH, body.b.toString('utf8', 0, body.p));
+  const line = Buffer.alloc(body.p + LINE_OVER_BODY);
+  return { line: line.toString('utf8', 0, putLine(line, 0, body.b, 0, body.p, h) - 1), h };
+}
 
 let t: { dir: string; cleanup: () => void };
 let file: string;
@@ -67,9 +78,9 @@ describe('verify', () => {
   it('detects a seq gap even when the hash chain is intact', async () => {
     let h = GENESIS;
     const ls = [1, 2, 4].map((seq) => {
-      const body = encodeBody(seq, sampleEvent(seq));
-      h = chainHash(h, body);
-      return withHash(body, h).slice(0, -1);
+      const l = lineAfter(h, seq, sampleEvent(seq));
+      h = l.h;
+      return l.line;
     });
     expect((await verifyLines(ls)).problems).toEqual([{ line: 3, message: 'seq gap: expected 3, found 4 (1 missing)' }]);
   });

@@ -208,6 +208,19 @@ describe('Ledger', () => {
     await led.close();
   });
 
+  it('writes a line longer than its line buffer, and a payload only zod can vouch for, and the chain verifies', async () => {
+    const led = await Ledger.open(dir(), opts);
+    const long = { type: 'DaemonStopping', ts: T0, data: { reason: 'é'.repeat(3000) } } as RustroEvent;
+    // An inherited enumerable key: the compiled writer says no, zod reads only own keys and says yes.
+    const inherited = Object.assign(Object.create({ inheritedKey: 1 }) as object, { silentMs: 5 });
+    const events = [sampleEvent(0), long, { type: 'FeedStale', ts: T0, data: inherited } as RustroEvent, sampleEvent(2)];
+    const written = events.map((e) => led.append(e));
+    await led.close();
+    expect(await Promise.all(written)).toEqual([1, 2, 3, 4]);
+    expect((await readAll(led.currentFile()!)).map(strip)).toEqual(events.map((e) => ({ ...e, data: { ...e.data } })));
+    expect((await verify(led.currentFile()!)).ok).toBe(true);
+  });
+
   it('a failed write rejects the affected appends, calls onError, and fails later appends', async () => {
     const d = dir();
     const errors: Error[] = [];
@@ -233,6 +246,8 @@ describe('Ledger', () => {
     const led = await Ledger.open(d, opts);
     await expect(led.append({ type: 'DaemonStopping', ts: T0, data: { reason: '' } })).rejects.toThrow(/invalid event: DaemonStopping payload invalid: data\.reason/);
     await expect(led.append({ type: 'Nope', ts: T0, data: {} } as unknown as RustroEvent)).rejects.toThrow(/unknown event type "Nope"/);
+    // A ts past the last day a file can be named for: refused before it takes a seq, not thrown from the day switch.
+    await expect(led.append({ ...sampleEvent(0), ts: 9e15 })).rejects.toThrow(/bad ts 9000000000000000/);
     expect(led.lastSeq).toBe(0); // refused events take no seq
     const one = led.append(sampleEvent(0));
     await led.close();

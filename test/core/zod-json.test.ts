@@ -36,9 +36,8 @@ function valid(s: z.ZodType): fc.Arbitrary<unknown> {
     case 'null':
       return fc.constant(null);
     case 'enum':
-      return fc.constantFrom(...Object.values(d.entries));
     case 'literal':
-      return fc.constantFrom(...d.values);
+      return fc.constantFrom(...(s as any)._zod.values);
     case 'optional':
       return fc.option(valid(d.innerType), { nil: undefined });
     case 'nullable':
@@ -195,5 +194,19 @@ describe('zod JSON writer', () => {
     expect(compileJsonWriter(z.literal(1n))).toBeUndefined();
     expect(compileJsonWriter(z.array(z.number().optional()))).toBeUndefined();
     expect(compileJsonWriter(z.record(z.string(), z.number().optional()))).toBeUndefined();
+    // Format schemas, which are their own check: those it cannot run are not compiled.
+    expect(compileJsonWriter(z.email())).toBeUndefined();
+    expect(compileJsonWriter(z.object({ n: z.int32() }))).toBeUndefined();
+  });
+
+  it('runs the checks a format schema or a native enum carries itself, as zod does', () => {
+    const int = compileJsonWriter(z.object({ n: z.int() }))!;
+    expect(written(int, { n: 3 })).toBe('{"n":3}');
+    expect(written(int, { n: 1.5 })).toBeUndefined();
+    enum Side { Buy, Sell }
+    const side = compileJsonWriter(z.object({ s: z.enum(Side) }))!;
+    expect(written(side, { s: Side.Sell })).toBe('{"s":1}');
+    expect(written(side, { s: 'Buy' })).toBeUndefined(); // a reverse-mapped name, which zod refuses
+    expect(z.enum(Side).safeParse('Buy').success).toBe(false);
   });
 });

@@ -7,9 +7,8 @@
  * body = the same JSON without the `h` member; h = H(prev_h + body), where
  * prev_h is the previous line's `h` in the same file, or GENESIS for a file's
  * first line, so every day file verifies on its own. The writer builds a line
- * in bytes (`writeBody`, `putLine`) and reads it back as text nowhere; the
- * text forms (`encodeBody`, `chainHash`, `withHash`) are the same bytes, for
- * the readers and checks that hold lines as strings.
+ * in bytes (`writeBody`, `chainHashBytes`, `putLine`); the readers hold lines
+ * as text and check them with `splitHash` and `chainHash`: the same digest.
  *
  * Hash: the first 12 hex chars (48 bits) of SHA-256, via node's one-shot
  * `crypto.hash` (~0.7 µs per line here, vs ~1.8 µs for createHash(); SHA-1/MD5
@@ -17,10 +16,16 @@
  * a forger, so 48 bits are plenty and keep lines short.
  */
 import * as crypto from 'node:crypto';
+import { istToMillis } from '../clock.js';
 import { currentVersion, isEventType, parsePayload, writePayload, type RustroEvent } from '../events.js';
-import { ByteSink, asciiBytes } from '../json-bytes.js';
+import { type ByteSink, asciiBytes } from '../json-bytes.js';
 
 export type LedgerRecord = RustroEvent & { seq: number; v: number; h: string };
+
+/** After the last IST day a file can be named for (YYYY-MM-DD): a later ts has no day file, and is refused before it takes a seq. */
+const LEDGER_MS_END = istToMillis('9999-12-31') + 86_400_000;
+const LEDGER_MS = 'want integer epoch ms, from 1970 through the year 9999 IST';
+const isLedgerMs = (ts: unknown): ts is number => Number.isSafeInteger(ts) && (ts as number) >= 0 && (ts as number) < LEDGER_MS_END;
 
 export const HASH_LEN = 12;
 export const GENESIS = '0'.repeat(HASH_LEN);
@@ -50,7 +55,7 @@ export function chainHashBytes(prevHAndBody: Uint8Array): string {
 export function writeBody(out: ByteSink, seq: number, event: RustroEvent): void {
   if (typeof event !== 'object' || event === null) throw refusal('not an event object');
   if (typeof event.type !== 'string' || !isEventType(event.type)) throw refusal(`unknown event type ${JSON.stringify(event.type)}`);
-  if (!Number.isSafeInteger(event.ts) || event.ts < 0) throw refusal(`${event.type}: bad ts ${String(event.ts)} (want epoch ms)`);
+  if (!isLedgerMs(event.ts)) throw refusal(`${event.type}: bad ts ${String(event.ts)} (${LEDGER_MS})`);
   out.bytes(SEQ);
   out.number(seq);
   out.bytes(TS);
@@ -74,36 +79,22 @@ const TS = asciiBytes(',"ts":');
 /** Each event type's part of the envelope, in bytes: from the type to the payload. */
 const TYPED = new Map<string, Uint8Array>();
 
-/** `writeBody` as text. */
-export function encodeBody(seq: number, event: RustroEvent): string {
-  const out = new ByteSink();
-  writeBody(out, seq, event);
-  return out.b.toString('utf8', 0, out.p);
-}
-
 const refusal = (why: string): TypeError => new TypeError(`ledger: refusing to append an invalid event: ${why}`);
 
-/** The full line (with trailing newline) from a body and its hash. */
-export function withHash(body: string, h: string): string {
-  return `${body.slice(0, -1)},"h":"${h}"}\n`;
-}
-
-/** How much longer a line is than its body. */
-export const LINE_OVER_BODY = 8 + HASH_LEN; // ,"h":"  +  12 hex  +  "}\n  −  the body's }
+const SUFFIX_HEAD = asciiBytes(',"h":"');
+const SUFFIX_LEN = SUFFIX_HEAD.length + HASH_LEN + 2; // ,"h":"  +  12 hex  +  "}
+/** How much longer a line is than its body: the suffix and a newline, less the body's closing brace. */
+export const LINE_OVER_BODY = SUFFIX_LEN;
 
 /**
- * `withHash` in bytes: the line for the body held in `src[from, to)` and its
- * hash `h`, into `dst` at `at`, which has room for it; returns where it ends.
+ * The line for the body held in `src[from, to)` and its hash `h` (the body
+ * less its closing brace, then `,"h":"<h>"}` and a newline), into `dst` at
+ * `at`, which has room for it; returns where it ends.
  */
 export function putLine(dst: Buffer, at: number, src: Buffer, from: number, to: number, h: string): number {
   src.copy(dst, at, from, to - 1);
   let p = at + (to - 1 - from);
-  dst[p++] = 0x2c; // ,"h":"
-  dst[p++] = 0x22;
-  dst[p++] = 0x68;
-  dst[p++] = 0x22;
-  dst[p++] = 0x3a;
-  dst[p++] = 0x22;
+  for (let i = 0; i < SUFFIX_HEAD.length; i++) dst[p++] = SUFFIX_HEAD[i]!;
   for (let i = 0; i < HASH_LEN; i++) dst[p++] = h.charCodeAt(i);
   dst[p++] = 0x22; // "}\n
   dst[p++] = 0x7d;
@@ -111,7 +102,6 @@ export function putLine(dst: Buffer, at: number, src: Buffer, from: number, to: 
   return p;
 }
 
-const SUFFIX_LEN = 8 + HASH_LEN; // ,"h":"  +  12 hex  +  "}
 /** A 12-char lower-case hex hash; a charCode loop is ~6× cheaper than a regex per line. */
 function isHash(h: string): boolean {
   if (h.length !== HASH_LEN) return false;
@@ -156,7 +146,7 @@ export function decodeLine(line: string): LedgerRecord | string {
 
 function check(seq: unknown, ts: unknown, type: unknown, v: unknown, data: unknown, h: unknown): LedgerRecord | string {
   if (!Number.isSafeInteger(seq) || (seq as number) < 1) return `bad seq ${JSON.stringify(seq)} (want an integer >= 1)`;
-  if (!Number.isSafeInteger(ts) || (ts as number) < 0) return `bad ts ${JSON.stringify(ts)} (want epoch ms)`;
+  if (!isLedgerMs(ts)) return `bad ts ${JSON.stringify(ts)} (${LEDGER_MS})`;
   if (typeof type !== 'string' || !isEventType(type)) return `unknown event type ${JSON.stringify(type)}`;
   // The catalogue holds only each type's current schema, so only the current
   // version is known. A schema change must bump `v` and add an upcaster here.
@@ -169,7 +159,7 @@ function check(seq: unknown, ts: unknown, type: unknown, v: unknown, data: unkno
 
 /**
  * Replay speed: JSON.parse of the whole line is most of the cost, so a line in
- * the exact form encodeBody/withHash write has its envelope read by hand and
+ * the exact form writeBody/putLine write has its envelope read by hand and
  * only `data` JSON-parsed. It only ever accepts: any deviation (spacing, key
  * order, leading zeros, bad JSON) returns undefined and the line goes through
  * the full JSON.parse path, which gives the precise error. The values it
