@@ -203,7 +203,6 @@ export class Daemon {
       this.money = startMoneyPath({
         bus, clock, ioClock: deps.ioClock ?? clock, calendar, config, journal: this.journal, link: this.link,
         vix: this.vixRef(), runId: String(this.restoreUpTo), operatorFiles: deps.operatorFiles ?? true,
-        feed: { started: (refs) => this.pipeline?.feedStarted(refs), stopped: (refs) => this.pipeline?.feedStopped(refs) },
       });
       await this.restore();
       try {

@@ -34,8 +34,6 @@ export function startMoneyPath(o: {
   runId: string;
   /** Poll the KILL and RECONCILE files (false in a backtest: no operator, and a simulated second is microseconds). */
   operatorFiles: boolean;
-  /** Told of options whose ticks the desk starts or stops (the market pipeline closes a stopped one's bars on market time). */
-  feed: { started(refs: InstrumentRef[]): void; stopped(refs: InstrumentRef[]): void };
 }): MoneyPath {
   const { bus, clock, config, link } = o;
   const index = () => link.broker.instrumentIndex;
@@ -54,14 +52,8 @@ export function startMoneyPath(o: {
   }
   const desk = new TradingDesk({
     bus, clock, calendar: o.calendar, config, journal: o.journal, broker: orders, instruments: index, vix: o.vix,
-    subscribe: (refs) => {
-      o.feed.started(refs);
-      link.feed.subscribe(refs, config.feed.mode);
-    },
-    unsubscribe: (refs) => {
-      link.feed.unsubscribe(refs, config.feed.mode);
-      o.feed.stopped(refs);
-    },
+    subscribe: (refs) => link.feed.subscribe(refs, config.feed.mode),
+    unsubscribe: (refs) => link.feed.unsubscribe(refs, config.feed.mode),
   });
   desk.start();
   // The kill switch's file: checked every second on the I/O clock (it is an operator's hand, not market time).

@@ -32,6 +32,10 @@ export function describe(event: RustroEvent): string | undefined {
       return `logged out of the broker (${event.data.reason})`;
     case 'BrokerRequestFailed':
       return `broker ${event.data.endpoint} failed after ${event.data.attempts} attempt(s): ${event.data.code} ${event.data.message}`;
+    case 'FeedSubscribed':
+      return `feed subscribed ${event.data.refs.map((r) => r.token).join(', ')}`;
+    case 'FeedUnsubscribed':
+      return `feed unsubscribed ${event.data.refs.map((r) => r.token).join(', ')}`;
     case 'FeedConnected':
       return `market feed connected (connection ${event.data.connection}, ${event.data.subscriptions} subscriptions)`;
     case 'FeedDisconnected':
@@ -161,6 +165,8 @@ export function severity(event: RustroEvent): 'debug' | 'info' | 'warn' | 'error
       return 'warn';
     case 'OrderStateChanged':
     case 'PositionStopMoved':
+    case 'FeedSubscribed':
+    case 'FeedUnsubscribed':
       return 'debug';
     case 'ReconciliationCompleted':
       // A routine round that found nothing is there at debug; a restart's, or one that found something, at info.

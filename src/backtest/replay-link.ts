@@ -26,7 +26,7 @@ import { type FeedReadings, type MarketLink, activeWatchlist } from '../app/mark
 import type { SimInstrument, SimMarket, SimQuote } from '../sim/market/types.js';
 import { candleBars } from '../sim/server/candles.js';
 import { FRAME_SIZE, type FrameMode, encodeTick, exchangeTypeOf } from '../sim/server/frames.js';
-import { masterRow } from '../sim/server/instrument-master.js';
+import { masterRow, sameMasterRow } from '../sim/server/instrument-master.js';
 
 const FRAME_MODE: Record<FeedMode, FrameMode> = { ltp: 1, quote: 2, snap: 3 };
 const MINUTES: Record<CandleRequest['interval'], number> = { '1m': 1, '3m': 3, '5m': 5, '10m': 10, '15m': 15, '30m': 30, '1h': 60, '1d': 1440 };
@@ -53,6 +53,7 @@ class ReplayFeed implements TickStream {
   }
 
   subscribe(refs: InstrumentRef[], mode: FeedMode): void {
+    if (refs.length > 0) this.bus.emit('FeedSubscribed', { refs });
     for (const r of refs) {
       if (this.modes.has(r.token)) continue;
       this.modes.set(r.token, { mode: FRAME_MODE[mode], exchange: r.exchange });
@@ -78,6 +79,7 @@ class ReplayFeed implements TickStream {
   }
 
   unsubscribe(refs: InstrumentRef[]): void {
+    if (refs.length > 0) this.bus.emit('FeedUnsubscribed', { refs });
     for (const r of refs) this.modes.delete(r.token);
     this.tokenSet = undefined;
   }
@@ -139,12 +141,6 @@ class ReplayFeed implements TickStream {
   }
 }
 
-/** Whether two contracts make the same master row: every field `masterRow` reads. */
-function sameRow(a: SimInstrument, b: SimInstrument): boolean {
-  return a.token === b.token && a.symbol === b.symbol && a.name === b.name && a.segment === b.segment && a.type === b.type &&
-    a.expiry === b.expiry && a.strike === b.strike && a.lotSize === b.lotSize && a.tickSize === b.tickSize && a.freezeQty === b.freezeQty;
-}
-
 const refused = (what: string) => async (): Promise<never> => {
   throw new Error(`a backtest has no broker to ${what}: it trades on paper`);
 };
@@ -169,7 +165,7 @@ class ReplayBroker implements Broker {
     this.loaded = [];
     for (const i of this.market.instruments()) {
       let m = this.mapped.get(i.token);
-      if (m === undefined || !sameRow(m.from, i)) {
+      if (m === undefined || !sameMasterRow(m.from, i)) {
         const r = mapMasterRow(masterRow(i));
         m = { from: i, inst: 'ok' in r ? r.ok : undefined };
       }

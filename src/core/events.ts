@@ -19,7 +19,8 @@ const epochMs = z.number().int().nonnegative();
 
 /**
  * `ledgered: false` marks the firehose (ticks): too many to write one line
- * each; raw feed recording (data/ticks/) keeps them for replay instead.
+ * each; raw feed recording (data/ticks/) keeps them for replay instead. And
+ * the feed's subscription bookkeeping, which no book reads.
  */
 type Entry<S extends z.ZodType> = { readonly v: number; readonly durable: boolean; readonly ledgered: boolean; readonly schema: S };
 const entry = <S extends z.ZodType>(v: number, durable: boolean, schema: S, ledgered = true): Entry<S> => ({ v, durable, ledgered, schema });
@@ -28,6 +29,7 @@ const entry = <S extends z.ZodType>(v: number, durable: boolean, schema: S, ledg
 export const EXCHANGES = ['NSE', 'NFO', 'BSE', 'BFO'] as const;
 export const exchangeSchema = z.enum(EXCHANGES);
 const exchange = exchangeSchema;
+const instrumentRefs = z.array(z.object({ exchange, token: nonEmpty }));
 const depthLevel = z.object({ price: finite, qty: finite, orders: finite });
 const optionalFinite = finite.optional();
 /** The bar timeframes, finest first: the one list (market/timeframes.ts and the config schema use it). */
@@ -120,6 +122,13 @@ export const catalogue = {
     message: z.string(),
     attempts: z.number().int().positive(),
   })),
+  /**
+   * The tick stream took on these instruments, or let them go (a subscription by the desk, the
+   * morning's prune of expired contracts): the aggregator counts their ticks, or closes their bars on
+   * market time. Not written to the ledger: the feed's own bookkeeping, which no book reads.
+   */
+  FeedSubscribed: entry(1, false, z.object({ refs: instrumentRefs }), false),
+  FeedUnsubscribed: entry(1, false, z.object({ refs: instrumentRefs }), false),
   FeedConnected: entry(1, false, z.object({ connection: z.number().int().nonnegative(), subscriptions: z.number().int().nonnegative() })),
   FeedDisconnected: entry(1, false, z.object({
     connection: z.number().int().nonnegative(),

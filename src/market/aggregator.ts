@@ -62,7 +62,11 @@ export type AggregatorOptions = {
   timeframes?: readonly Timeframe[];
   /** With a clock, silent bars close `graceMs` after their end; without one (files, benches) only ticks and `finalize` close bars. */
   clock?: Clock;
-  /** The clock ticks are received on (default `clock`): a bar closes by the clock only after this long without a tick of its instrument. */
+  /**
+   * The clock ticks are received on (default `clock`): a bar due by the clock closes only once its
+   * instrument has had no tick for a grace on this clock — except a session's last bars and a stopped
+   * instrument's, which close at end + grace on `clock` (see `sweep`).
+   */
   feedClock?: Clock;
   graceMs?: number;
   onBarClosed: (bar: Bar, closedBy: ClosedBy) => void;
@@ -257,7 +261,10 @@ export class Aggregator {
     if (lastEnd > inst.minTs) inst.minTs = lastEnd;
   }
 
-  /** Closes, now, every bar whose end + grace has passed on the clock and whose feed is silent (what the timer does). */
+  /**
+   * Closes, now, every bar whose end + grace has passed on the clock and whose feed is silent, or that
+   * ends with its session, or whose instrument's feed was stopped (what the timer does).
+   */
   sweep(now: number): void {
     if (this.timer !== undefined) this.clock?.cancel(this.timer);
     this.timer = undefined;
@@ -296,7 +303,11 @@ export class Aggregator {
   feedStopped(refs: readonly InstrumentRef[]): void {
     for (const r of refs) {
       const inst = this.find(r);
-      if (inst !== undefined) inst.unsubscribed = true;
+      if (inst === undefined) continue;
+      inst.unsubscribed = true;
+      // Its minutes from now on are not missing data: nothing asked for them, and no backfill fetches them.
+      inst.gapFrom = NaN;
+      inst.gapTo = NaN;
     }
   }
 
@@ -338,12 +349,13 @@ export class Aggregator {
 
   /**
    * The feed went down (or the daemon restarted): remembers, per instrument
-   * (all seen so far, or `refs`), the first minute without data — the minute
+   * (all streamed ones, or `refs`), the first minute without data — the minute
    * after its latest tick, or `from` — until the first tick after the gap.
    */
   markGap(refs?: readonly InstrumentRef[], from?: number): void {
     const list = refs === undefined ? this.all : refs.map((r) => this.inst(r.exchange, r.token));
     for (const inst of list) {
+      if (inst.unsubscribed) continue; // a stopped feed has no gap: its minutes were never asked for
       if (inst.gapFrom === inst.gapFrom && inst.gapTo !== inst.gapTo) continue; // already in a gap
       inst.gapFrom = from ?? (inst.lastTs === -Infinity ? NaN : inst.lastTs - (inst.lastTs % MINUTE) + MINUTE);
       inst.gapTo = NaN;

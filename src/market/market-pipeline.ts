@@ -113,6 +113,10 @@ export class MarketPipeline {
     if (first !== undefined && now > first.open && (this.o.watch ?? []).length > 0) this.aggregator.markGap(this.o.watch, first.open);
 
     this.subs.push(bus.on('Tick', (e) => this.onTick(e.data), 'market aggregator'));
+    // An instrument the feed let go (an option nothing holds): its bars in progress close on market time,
+    // and its stragglers are ignored until it is taken on again.
+    this.subs.push(bus.on('FeedUnsubscribed', (e) => this.aggregator.feedStopped(e.data.refs), 'market streams'));
+    this.subs.push(bus.on('FeedSubscribed', (e) => this.aggregator.feedStarted(e.data.refs), 'market streams'));
     // Each morning's master: the rings of yesterday's options (and anything else no longer watched
     // or needed) go, or a daemon that runs for months keeps one per contract it ever traded.
     this.subs.push(bus.on('InstrumentsLoaded', () => this.pruneRings(), 'market rings'));
@@ -164,16 +168,6 @@ export class MarketPipeline {
     for (const n of this.needs.values()) this.checkWarm(n.ref, n.tf);
     const results = await this.track(bootstrap.run([...this.needs.values()].filter((n) => !this.warm.has(key(n.ref, n.tf)))));
     return { backfill, bootstrap: results };
-  }
-
-  /** The feed of these instruments was stopped: their bars in progress close on market time (Aggregator.feedStopped). */
-  feedStopped(refs: readonly InstrumentRef[]): void {
-    this.aggregator.feedStopped(refs);
-  }
-
-  /** The feed of these instruments (re)started: their ticks count. */
-  feedStarted(refs: readonly InstrumentRef[]): void {
-    this.aggregator.feedStarted(refs);
   }
 
   /** Closed bars of a stream (the ring indicators read). */

@@ -171,7 +171,9 @@ export class TradingDesk implements TradingState {
         // An entry that ended without a fill holds nothing: its option's ticks can stop.
         if (isFinal(e.data.to)) this.syncStreams();
       }, 'trading order states'),
+      // A working entry given up (reconciliation), or a position adopted mid-session (its stop needs the ticks).
       bus.on('OrderPlaceFailed', () => this.syncStreams(), 'trading streams'),
+      bus.on('PositionAdopted', () => this.syncStreams(), 'trading streams'),
       bus.on('ExitTriggered', (e) => this.track(this.exit(e.data)), 'trading exits'),
       bus.on('RiskHalted', (e) => {
         if (e.data.scope === 'all') this.exitAll('risk', `risk halted: ${e.data.reason}`);

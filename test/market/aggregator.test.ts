@@ -209,6 +209,19 @@ describe('aggregator rules', () => {
     expect(agg.partial(REF, '1m')).toMatchObject({ ts: at('10:16'), open: 101 });
   });
 
+  it('a feed drop marks no gap for an instrument whose feed was stopped: a reconnect backfills only what streams', () => {
+    const clock = new SimClock(at('10:00:00'));
+    const agg = new Aggregator({ sessions, timeframes: ['1m'], clock, graceMs: 2000, onBarClosed: () => {} });
+    const OTHER = { exchange: 'NFO' as const, token: '43001' };
+    agg.onTick(tick(NIFTY, at('10:00:10'), 100));
+    agg.onTick({ ...tick(NIFTY, at('10:00:10'), 50), ...OTHER });
+    agg.feedStopped([OTHER]);
+    clock.advanceTo(at('14:00:00'));
+    agg.markGap();
+    expect(agg.gapOf(REF, clock.now())).toEqual({ from: at('10:01'), to: at('14:00') });
+    expect(agg.gapOf(OTHER, clock.now())).toBeUndefined();
+  });
+
   it('end of day: the close + grace finalises every open bar, the daily bar included', () => {
     const clock = new SimClock(at('15:29:00'));
     const { agg, of, closed } = setup({ clock });

@@ -147,6 +147,15 @@ describe('reconciliation', () => {
     expect(t.desk.risk.entryBlock('NIFTY', 0, t.clock.now())?.reason).toBe('reconciliation');
   });
 
+  it('a position adopted mid-session (a timer round) streams at once: its stop needs the ticks', async () => {
+    const manual: Position = { token: OTHER.token, symbol: OTHER.symbol, exchange: 'NFO', product: 'INTRADAY', netQty: 100, buyQty: 100, sellQty: 0, buyAvg: 50, sellAvg: 0 };
+    const t = setup({ positions: [manual], config: (c) => ({ ...c, reconcile: { ...c.reconcile, unknown_position: 'manage' } }) });
+    await t.desk.reconciler.run('timer');
+    await t.desk.reconciler.run('timer'); // a mismatch counts once seen in two rounds
+    expect(t.of('PositionAdopted')).toHaveLength(1);
+    expect(t.subscribed).toEqual([OTHER.token]);
+  });
+
   it('a mismatch seen in only one round (a fill still on its way) is not reported', async () => {
     const broker: Parameters<typeof setup>[0] = {
       past: [['OrderIntentRecorded', intent('I5')], ['OrderPlaced', { intentId: 'I5', orderId: 'B5', foundByTag: false }]],

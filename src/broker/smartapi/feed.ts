@@ -232,6 +232,7 @@ export class SmartStreamFeed implements TickStream {
   /** Remembers the pairs and subscribes them on live links. Throws a RangeError if they exceed the connection limits. */
   subscribe(refs: InstrumentRef[], mode: FeedMode): void {
     const added = this.table.add(refs, mode);
+    if (refs.length > 0) this.cfg.bus.emit('FeedSubscribed', { refs });
     for (const [conn, entries] of added) {
       const link = this.link(conn);
       for (const e of entries) this.trackSentinel(link, e, +1);
@@ -242,6 +243,7 @@ export class SmartStreamFeed implements TickStream {
 
   unsubscribe(refs: InstrumentRef[], mode: FeedMode): void {
     const removed = this.table.remove(refs, mode);
+    if (refs.length > 0) this.cfg.bus.emit('FeedUnsubscribed', { refs });
     for (const [conn, entries] of removed) {
       const link = this.link(conn);
       for (const e of entries) this.trackSentinel(link, e, -1);
@@ -252,8 +254,9 @@ export class SmartStreamFeed implements TickStream {
   /**
    * Unsubscribes every pair whose instrument `keep` says no to; returns how
    * many went. For the morning's master: a contract it no longer lists has
-   * expired, and without this a daemon that runs for months would replay every
-   * contract it ever traded on each reconnect, towards the connection limits.
+   * expired (one still held at its expiry, or on the watchlist; the desk lets
+   * go of the options it no longer needs), and would otherwise be replayed on
+   * each reconnect, towards the connection limits.
    */
   prune(keep: (ref: InstrumentRef) => boolean): number {
     let n = 0;

@@ -31,6 +31,12 @@ export function masterRow(i: SimInstrument, includeFreezeQty = true): Record<str
   return row;
 }
 
+/** Whether two instruments make the same master row: every field `masterRow` reads (keep the two in step). */
+export function sameMasterRow(a: SimInstrument, b: SimInstrument): boolean {
+  return a.token === b.token && a.symbol === b.symbol && a.name === b.name && a.segment === b.segment && a.type === b.type &&
+    a.expiry === b.expiry && a.strike === b.strike && a.lotSize === b.lotSize && a.tickSize === b.tickSize && a.freezeQty === b.freezeQty;
+}
+
 export function buildMaster(instruments: readonly SimInstrument[], includeFreezeQty = true): Buffer {
   return Buffer.from(JSON.stringify(instruments.map((i) => masterRow(i, includeFreezeQty))), 'utf8');
 }
