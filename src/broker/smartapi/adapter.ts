@@ -79,11 +79,15 @@ export class SmartApiBroker implements Broker {
   private index: InstrumentIndex | undefined;
   private masterStats: MasterStats | undefined;
 
+  /** The market's clock (a replay's), for the day of the master and the session (default: `clock`). */
+  private readonly marketClock: Clock;
+
   constructor(private readonly opts: SmartApiBrokerOptions) {
     const { secrets, clock, bus, log } = opts;
+    this.marketClock = opts.marketClock ?? clock;
     this.limiter = new RateLimiter(resolveLimits(opts.limits), clock);
     this.rest = new SmartApiRest(defaultRestConfig(opts.rest), secrets.apiKey, this.limiter, clock, log, bus);
-    this.auth = new SmartApiAuth(this.rest, secrets, clock, bus, log, opts.auth, opts.marketClock ?? clock);
+    this.auth = new SmartApiAuth(this.rest, secrets, clock, bus, log, opts.auth, this.marketClock);
     this.orders = new SmartApiOrders(this.rest, clock, log, opts.orders);
     this.orders.tokenOf = (symbol, exchange) => this.index?.bySymbolOn(exchange, symbol)?.token;
     this.orders.instrumentOf = (exchange, token) => this.index?.get({ exchange: exchange as InstrumentRef['exchange'], token });
@@ -127,7 +131,10 @@ export class SmartApiBroker implements Broker {
     await this.limiter.stop();
   }
 
-  /** The next pre-open login time (IST, configurable) after now: the daemon schedules it. */
+  /**
+   * The next pre-open login time (IST, configurable) after now, holidays not skipped. Not what the
+   * daemon schedules by: its morning routine uses app/broker-link's `morningAfter`, which skips them.
+   */
   nextLoginAt(): number {
     return this.auth.nextLoginAt();
   }
@@ -207,7 +214,7 @@ export class SmartApiBroker implements Broker {
       dataDir: this.opts.dataDir,
       clock: this.opts.clock,
       // The market's day: a replay's mornings each get their own master (the wall clock's date is one for them all).
-      day: istDate((this.opts.marketClock ?? this.opts.clock).now()),
+      day: istDate(this.marketClock.now()),
       ...(this.opts.master !== undefined ? { master: this.opts.master } : {}),
       ...(this.opts.log !== undefined ? { log: this.opts.log } : {}),
     });

@@ -2,7 +2,7 @@
  * The SmartAPI session (protocol notes §3): login with client code + PIN +
  * TOTP, token refresh, logout, and the day boundary — a session ends at
  * midnight IST, so the daemon logs in again every trading day before the
- * open (`nextLoginAt`).
+ * open (its morning routine: app/broker-link's `morningAfter`).
  *
  * Tokens live here only, wrapped in `Secret`s; events carry `expiresAt` and a
  * reason, nothing else.

@@ -247,7 +247,7 @@ export class ReplayMarket implements SimMarket {
   private readonly feedByToken = new Map<string, Feed>();
   /** Options priced so far (see `opt`), and what each listed one is made from. */
   private readonly optByToken = new Map<string, Opt>();
-  private readonly optSpecs = new Map<string, { inst: SimInstrument; order: number; feed: Feed; lot: number; expiryCloseMs: number; expF: number }>();
+  private readonly optSpecs = new Map<string, { inst: SimInstrument; order: number; feed: Feed; expiryCloseMs: number; expF: number }>();
   private readonly series: Record<Underlying, BarSeries>;
   private readonly list: readonly SimInstrument[];
   private readonly vixMin: Float64Array;
@@ -359,7 +359,7 @@ export class ReplayMarket implements SimMarket {
               token, symbol: optionSymbol(u, e.date, k, type), name: u, segment: 'NFO', type: 'OPTIDX', expiry: e.date,
               strike: k, optionType: type, lotSize: lot, tickSize: OPTION_TICK, freezeQty: INDICES[u].freezeQty, underlyingToken: feed.info.token,
             };
-            this.optSpecs.set(token, { inst, order: list.length, feed, lot, expiryCloseMs, expF });
+            this.optSpecs.set(token, { inst, order: list.length, feed, expiryCloseMs, expF });
             list.push(inst);
           }
         }
@@ -391,7 +391,7 @@ export class ReplayMarket implements SimMarket {
     const otm = inst.optionType === 'CE' ? d : -d;
     const wOi = 0.12 + Math.exp(-(((otm - 2) / 6) ** 2));
     const o: Opt = {
-      inst, order: spec.order, feed, strike: k, lot: spec.lot, tokenHash: th, expiryCloseMs: spec.expiryCloseMs,
+      inst, order: spec.order, feed, strike: k, lot: spec.inst.lotSize, tokenHash: th, expiryCloseMs: spec.expiryCloseMs,
       bs: new BsFixed(inst.optionType === 'CE', k), bsMinute: -1, iv: 0, years: 0, absX: 0,
       rate: (0.25 + 3 * w) * expF,
       lotsPerTrade: 1 + Math.floor(hashUnit(this.seedWord, th, 1) * (1 + 8 * w)),
